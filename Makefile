@@ -1,0 +1,40 @@
+# Two commands do all the set-up: `make lab` and `make test`. Both are idempotent: a stamp file per
+# requirements file means the second run installs nothing unless a requirements file changed.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout 300
+
+.PHONY: lab test unit notebooks clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# torch is pinned and its CPU build is on local disk; --no-deps keeps pip from resolving torch again.
+$(VENV)/.lab-installed: requirements.txt pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -r requirements.txt
+	$(BIN)/pip install -q --no-deps -e .
+	touch $@
+
+$(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.lab-installed
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@
+
+## Start JupyterLab on the lessons (token authentication stays on; the URL with the token is printed).
+lab: $(VENV)/.lab-installed
+	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+## Unit tests, then every notebook under strict nbval, two workers (one notebook per worker).
+test: $(VENV)/.dev-installed
+	$(BIN)/python -m pytest -n 2 --dist loadfile $(NBVAL) tests notebooks
+
+## Unit tests only: fast.
+unit: $(VENV)/.dev-installed
+	$(BIN)/python -m pytest tests
+
+## Re-execute every notebook top to bottom in a fresh kernel and store its outputs.
+notebooks: $(VENV)/.dev-installed
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=600 notebooks/*.ipynb
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,30 @@
+"""The environment files cannot drift apart: every pin in requirements.txt appears, equal, elsewhere."""
+
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def pins(lines) -> dict[str, str]:
+    result = {}
+    for line in lines:
+        line = line.split("#")[0].strip()
+        if "==" in line:
+            name, version = line.split("==")
+            result[name.strip().lower()] = version.strip()
+    return result
+
+
+def test_requirements_pin_every_package_exactly():
+    lines = [l.strip() for l in (ROOT / "requirements.txt").read_text().splitlines()]
+    packages = [l for l in lines if l and not l.startswith("#")]
+    assert packages and all("==" in l for l in packages), packages
+    assert pins(packages)["torch"] == "2.13.0"
+
+
+def test_environment_yml_matches_requirements():
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    assert pins(pip_section) == pins((ROOT / "requirements.txt").read_text().splitlines())

@@ -1,0 +1,94 @@
+"""Bad input gets a ValueError that names the field, before any layer is built."""
+
+import re
+
+import pytest
+import torch
+
+from unet_lessons.configs import UNetConfig
+from unet_lessons.unet import UNet
+
+# (fields changed from the default config, words the message must contain)
+BAD_CONFIGS = [
+    ({"image_size": 60}, ["image_size=60", "2**4=16", "multiple of 16"]),
+    ({"image_size": 64.0}, ["image_size=64.0", "int"]),
+    ({"image_size": True}, ["image_size=True", "int"]),
+    ({"image_size": 0}, ["image_size=0", "positive"]),
+    ({"channel_mults": ()}, ["channel_mults", "at least one level"]),
+    ({"channel_mults": (1, 0, 2)}, ["channel_mults", "position 1", "positive"]),
+    ({"channel_mults": (1, -2)}, ["channel_mults", "-2"]),
+    ({"channel_mults": "1224"}, ["channel_mults='1224'", "tuple"]),
+    ({"channel_mults": (1, 2.5)}, ["channel_mults", "2.5"]),
+    ({"base_channels": 0}, ["base_channels=0", "positive"]),
+    ({"base_channels": 100}, ["base_channels=100", "groups=32"]),
+    ({"base_channels": 32, "channel_mults": (1, 3), "attention_resolutions": (16,)}, []),  # 96 = 3 x 32: valid
+    ({"base_channels": 48, "groups": 16, "channel_mults": (1, 3), "attention_resolutions": ()}, []),
+    ({"base_channels": 48, "channel_mults": (1, 2), "attention_resolutions": ()}, ["base_channels=48", "groups=32"]),
+    ({"base_channels": 32, "groups": 16, "channel_mults": (1, 1.5)}, ["channel_mults"]),
+    ({"num_res_blocks": 0}, ["num_res_blocks=0", "positive"]),
+    ({"num_res_blocks": 2.0}, ["num_res_blocks=2.0", "int"]),
+    ({"in_channels": 0}, ["in_channels=0", "positive"]),
+    ({"out_channels": -3}, ["out_channels=-3", "positive"]),
+    ({"groups": 0}, ["groups=0", "positive"]),
+    ({"attention_resolutions": (12,)}, ["attention_resolutions", "12x12", "[64, 32, 16, 8, 4]"]),
+    ({"attention_resolutions": (128,)}, ["attention_resolutions", "128x128"]),
+    ({"attention_resolutions": 16}, ["attention_resolutions=16", "tuple"]),
+    ({"attention_resolutions": (4,)}, []),  # the bottleneck runs at 4x4: valid
+    ({"dropout": 1.0}, ["dropout=1.0", "[0, 1)"]),
+    ({"dropout": -0.1}, ["dropout=-0.1"]),
+    ({"dropout": "0.1"}, ["dropout='0.1'", "float"]),
+    ({"num_heads": 3}, ["num_heads=3", "divide"]),
+    ({"num_heads": 0}, ["num_heads=0", "positive"]),
+    ({"topology": "resnet"}, ["topology='resnet'", "chapter"]),
+    ({"topology": "ddpm", "image_size": 36}, ["image_size=36", "2**3=8"]),
+]
+
+
+@pytest.mark.parametrize("fields, words", BAD_CONFIGS, ids=[str(f) for f, _ in BAD_CONFIGS])
+def test_config_validation(fields, words):
+    config = UNetConfig(**fields)
+    if not words:
+        assert config.validate() is config
+        return
+    with pytest.raises(ValueError) as error:
+        config.validate()
+    for word in words:
+        assert word in str(error.value), f"{word!r} not in {error.value}"
+    # The constructor validates first, so the same message appears before any layer is built.
+    with pytest.raises(ValueError, match="^" + re.escape(str(error.value))):
+        UNet(**fields)
+
+
+def test_lists_are_accepted_as_tuples():
+    assert UNetConfig(channel_mults=[1, 2, 2, 4]) == UNetConfig()
+
+
+def test_unknown_field_is_named():
+    with pytest.raises(ValueError, match="attention_res"):
+        UNet(attention_res=(16,))
+
+
+@pytest.fixture(scope="module")
+def model():
+    return UNet(UNetConfig(image_size=16, base_channels=16, channel_mults=(1, 2), num_res_blocks=1,
+                           attention_resolutions=(8,), groups=8)).eval()
+
+
+BAD_INPUTS = [
+    (torch.zeros(3, 16, 16), torch.tensor([1]), ["4-D", "[3, 16, 16]", "x[None]"]),
+    (torch.zeros(1, 1, 3, 16, 16), torch.tensor([1]), ["4-D"]),
+    ([[0.0]], torch.tensor([1]), ["4-D", "list"]),
+    (torch.zeros(2, 1, 16, 16), torch.tensor([1, 2]), ["1 channels", "in_channels=3"]),
+    (torch.zeros(2, 3, 32, 32), torch.tensor([1, 2]), ["32x32", "image_size=16"]),
+    (torch.zeros(2, 3, 16, 8), torch.tensor([1, 2]), ["16x8", "image_size=16"]),
+    (torch.zeros(2, 3, 16, 16), torch.tensor([1, 2, 3]), ["t must", "[2]", "[3]"]),
+    (torch.zeros(2, 3, 16, 16), torch.tensor([[1, 2]]), ["t must", "[1, 2]"]),
+]
+
+
+@pytest.mark.parametrize("x, t, words", BAD_INPUTS)
+def test_forward_input_validation(model, x, t, words):
+    with pytest.raises(ValueError) as error:
+        model(x, t)
+    for word in words:
+        assert word in str(error.value), f"{word!r} not in {error.value}"

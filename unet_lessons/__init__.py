@@ -1,0 +1,26 @@
+"""unet_lessons: the U-Net of a diffusion model, one lesson per module.
+
+==================  ===========================  ==========================================
+module              notebook                     teaches
+==================  ===========================  ==========================================
+resblock            01_resblocks.ipynb           ResBlock, Downsample, Upsample
+time_embedding      02_time_embedding.ipynb      sinusoidal embedding and its MLP
+attention           03_attention.ipynb           self-attention over pixels
+unet                04_assembly.ipynb            Encoder, Bottleneck, Decoder, UNet
+configs             05_configs.ipynb             UNetConfig, validation, presets
+init                06_init.ipynb                initialize_weights, the zero output layer
+analysis            (all)                        parameter counts, shape traces
+==================  ===========================  ==========================================
+"""
+
+from unet_lessons.attention import AttentionBlock
+from unet_lessons.configs import PRESETS, UNetConfig
+from unet_lessons.init import initialize_weights
+from unet_lessons.resblock import Downsample, ResBlock, Upsample
+from unet_lessons.time_embedding import TimeEmbedding, sinusoidal_embedding
+from unet_lessons.unet import UNet
+
+__all__ = [
+    "AttentionBlock", "Downsample", "PRESETS", "ResBlock", "TimeEmbedding", "UNet", "UNetConfig",
+    "Upsample", "initialize_weights", "sinusoidal_embedding",
+]

@@ -1,0 +1,161 @@
+"""Counting and tracing: where the parameters are and what shape every block sees.
+
+Used throughout the lessons, most of all ``notebooks/04_assembly.ipynb`` and ``05_configs.ipynb``.
+Tracing builds the model on the meta device: shapes and counts without allocating a single weight.
+"""
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from unet_lessons.attention import AttentionBlock
+from unet_lessons.configs import UNetConfig
+from unet_lessons.resblock import Downsample, ResBlock, Upsample
+from unet_lessons.time_embedding import TimeEmbedding
+from unet_lessons.unet import UNet
+
+COMPONENTS = ("time_embed", "init_conv", "encoder", "bottleneck", "decoder", "output")
+
+# Block kinds as the lessons name them, keyed by class; init_conv, out_norm and out_conv by attribute.
+_KINDS = {TimeEmbedding: "TimeEmbedding", ResBlock: "ResBlock", AttentionBlock: "Attention",
+          Downsample: "Downsample", Upsample: "Upsample"}
+_NAMED_KINDS = {"init_conv": "InitConv", "out_norm": "OutNorm", "out_conv": "OutConv"}
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Total number of parameters (works on the meta device too)."""
+    return sum(p.numel() for p in model.parameters())
+
+
+def count_parameters_by_component(model: UNet) -> dict[str, int]:
+    """Parameters of ``time_embed, init_conv, encoder, bottleneck, decoder, output``; sums to the total."""
+    return {
+        "time_embed": count_parameters(model.time_embed),
+        "init_conv": count_parameters(model.init_conv),
+        "encoder": count_parameters(model.encoder),
+        "bottleneck": count_parameters(model.bottleneck),
+        "decoder": count_parameters(model.decoder),
+        "output": count_parameters(model.out_norm) + count_parameters(model.out_conv),
+    }
+
+
+def count_parameters_by_level(model: UNet) -> list[dict]:
+    """One row per resolution level (0 = full resolution): its encoder and decoder parameters.
+
+    A Downsample belongs to the encoder level it leaves, an Upsample to the decoder level it belongs to.
+    The bottleneck, time embedding and input/output layers are not in any level.
+    """
+    config = model.config
+    rows = []
+    for level, (resolution, channels) in enumerate(zip(config.level_resolutions, config.level_channels)):
+        decoder_level = model.decoder.levels[len(config.channel_mults) - 1 - level]  # stored deepest first
+        rows.append({
+            "level": level,
+            "resolution": resolution,
+            "channels": channels,
+            "encoder": count_parameters(model.encoder.levels[level]),
+            "decoder": count_parameters(decoder_level),
+        })
+    return rows
+
+
+def count_parameters_by_kind(model: nn.Module) -> dict[str, int]:
+    """Parameters summed by block kind (ResBlock, Attention, Downsample, ...), e.g. for attention's share.
+
+    The kinds are those of :func:`trace_shapes`; their sums add up to the total.
+    """
+    totals: dict[str, int] = {}
+    for name, module in model.named_modules():
+        kind = _kind(name, module)
+        if kind is not None:
+            totals[kind] = totals.get(kind, 0) + count_parameters(module)
+    return totals
+
+
+def _kind(name: str, module: nn.Module) -> str | None:
+    return _NAMED_KINDS.get(name) or _KINDS.get(type(module))
+
+
+@dataclass(frozen=True)
+class TraceRow:
+    """One block of the forward pass.
+
+    ``stage`` is one of time, input, encoder, bottleneck, decoder, output. ``level`` is the resolution
+    level (0 = full resolution) for encoder and decoder blocks, else None. ``skip_from`` is set on every
+    decoder ResBlock: the index of the row whose output it concatenates. ``saves_skip`` marks the rows
+    whose output the encoder saves.
+    """
+
+    index: int
+    name: str
+    kind: str
+    stage: str
+    level: int | None
+    in_shape: tuple[int, ...]
+    out_shape: tuple[int, ...]
+    params: int
+    skip_from: int | None = None
+    saves_skip: bool = False
+
+
+def trace_shapes(config_or_model: UNetConfig | UNet, batch_size: int = 1) -> list[TraceRow]:
+    """Run one forward pass on the meta device and return one :class:`TraceRow` per block, in order.
+
+    A model is traced through its ``config`` (same architecture, rebuilt on meta), so no real weights
+    are touched and even the 256x256 configurations take milliseconds.
+    """
+    config = config_or_model.config if isinstance(config_or_model, UNet) else config_or_model
+    with torch.device("meta"):
+        model = UNet(config)
+        x = torch.zeros(batch_size, config.in_channels, config.image_size, config.image_size)
+        t = torch.zeros(batch_size, dtype=torch.long)
+
+    records = []  # (name, kind, module, input, output), in the order blocks finish
+    saved_skips: list[torch.Tensor] = []
+
+    def record(name, kind):
+        def hook(module, args, output):
+            records.append((name, kind, module, args[0], output))
+        return hook
+
+    def keep_skips(module, args, output):
+        saved_skips.extend(output[1])  # copy now: the decoder empties the list
+
+    handles = [model.encoder.register_forward_hook(keep_skips)]
+    for name, module in model.named_modules():
+        kind = _kind(name, module)
+        if kind is not None:
+            handles.append(module.register_forward_hook(record(name, kind)))
+    try:
+        model(x, t)
+    finally:
+        for handle in handles:
+            handle.remove()
+
+    output_row = {id(output): i for i, (_, _, _, _, output) in enumerate(records)}
+    skip_rows = [output_row[id(skip)] for skip in saved_skips]
+    consumers = [i for i, (name, kind, *_) in enumerate(records)
+                 if kind == "ResBlock" and name.startswith("decoder.")]
+    skip_from = dict(zip(consumers, reversed(skip_rows)))  # the decoder takes the last-saved skip first
+
+    num_levels = len(config.channel_mults)
+    rows = []
+    for i, (name, kind, module, inp, out) in enumerate(records):
+        stage, level = _stage_and_level(name, num_levels)
+        rows.append(TraceRow(
+            index=i, name=name, kind=kind, stage=stage, level=level,
+            in_shape=tuple(inp.shape), out_shape=tuple(out.shape), params=count_parameters(module),
+            skip_from=skip_from.get(i), saves_skip=i in skip_rows,
+        ))
+    return rows
+
+
+def _stage_and_level(name: str, num_levels: int) -> tuple[str, int | None]:
+    parts = name.split(".")
+    if parts[0] == "encoder":
+        return "encoder", int(parts[2])
+    if parts[0] == "decoder":
+        return "decoder", num_levels - 1 - int(parts[2])  # decoder levels are stored deepest first
+    stage = {"time_embed": "time", "init_conv": "input", "bottleneck": "bottleneck"}.get(parts[0], "output")
+    return stage, None

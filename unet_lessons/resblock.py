@@ -1,0 +1,108 @@
+"""Residual blocks and resolution changes: the building blocks of every U-Net level.
+
+Taught in ``notebooks/01_resblocks.ipynb``.
+
+A ``ResBlock`` keeps the spatial size and (optionally) changes the channel count; it is the only block
+that hears the diffusion timestep. ``Downsample`` halves the resolution, ``Upsample`` doubles it; both
+keep the channel count.
+"""
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class ResBlock(nn.Module):
+    """A residual block conditioned on the timestep, as in DDPM.
+
+    ``h = conv3x3(SiLU(GroupNorm(x)))``, add a per-channel shift computed from the time embedding,
+    ``h = conv3x3(Dropout(SiLU(GroupNorm(h))))``, return ``h + shortcut(x)``.
+
+    Args:
+        in_channels: channels of the input feature map.
+        out_channels: channels of the output feature map.
+        time_emb_dim: size of the time embedding vector (``4 * base_channels`` in the UNet).
+        dropout: dropout probability before the second convolution.
+        groups: number of GroupNorm groups; must divide ``in_channels`` and ``out_channels``.
+        eps: GroupNorm epsilon (PyTorch's 1e-5; the DDPM paper's code uses 1e-6).
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        time_emb_dim: int,
+        dropout: float = 0.0,
+        groups: int = 32,
+        eps: float = 1e-5,
+    ):
+        super().__init__()
+        for name, channels in (("in_channels", in_channels), ("out_channels", out_channels)):
+            if channels % groups != 0:
+                raise ValueError(
+                    f"ResBlock: {name}={channels} is not divisible by groups={groups}; "
+                    f"GroupNorm needs whole groups. Use a multiple of {groups} or fewer groups."
+                )
+        self.norm1 = nn.GroupNorm(groups, in_channels, eps=eps)
+        self.conv1 = nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1)
+        # One shift per output channel, computed from the timestep: this is how a block "knows" t.
+        self.time_proj = nn.Linear(time_emb_dim, out_channels)
+        self.norm2 = nn.GroupNorm(groups, out_channels, eps=eps)
+        self.dropout = nn.Dropout(dropout)
+        self.conv2 = nn.Conv2d(out_channels, out_channels, kernel_size=3, padding=1)
+        # The residual sum needs equal channel counts: a 1x1 conv fixes them when they differ.
+        if in_channels != out_channels:
+            self.shortcut = nn.Conv2d(in_channels, out_channels, kernel_size=1)
+        else:
+            self.shortcut = nn.Identity()
+
+    def forward(self, x: torch.Tensor, time_emb: torch.Tensor) -> torch.Tensor:
+        """x: [batch, in_channels, height, width], time_emb: [batch, time_emb_dim]
+        -> [batch, out_channels, height, width]."""
+        h = self.conv1(F.silu(self.norm1(x)))  # [B, C_in, H, W] -> [B, C_out, H, W]
+        h = h + self.time_proj(F.silu(time_emb))[:, :, None, None]  # [B, C_out] broadcast over H, W
+        h = self.conv2(self.dropout(F.silu(self.norm2(h))))
+        return h + self.shortcut(x)
+
+
+class Downsample(nn.Module):
+    """Halve the resolution with a stride-2 3x3 convolution; the channel count is unchanged.
+
+    Args:
+        channels: channels in and out.
+        padding: ``"symmetric"`` pads one pixel on every side (the chapter's block);
+            ``"tf_same"`` pads only right and bottom, as TensorFlow's "SAME" padding does in the DDPM
+            paper's code. Same parameters, slightly different numbers.
+    """
+
+    def __init__(self, channels: int, padding: str = "symmetric"):
+        super().__init__()
+        if padding not in ("symmetric", "tf_same"):
+            raise ValueError(f"Downsample: padding={padding!r}; use 'symmetric' or 'tf_same'.")
+        self.padding = padding
+        self.conv = nn.Conv2d(
+            channels, channels, kernel_size=3, stride=2, padding=1 if padding == "symmetric" else 0
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x: [batch, channels, height, width] -> [batch, channels, height/2, width/2]."""
+        if self.padding == "tf_same":
+            x = F.pad(x, (0, 1, 0, 1))  # (left, right, top, bottom)
+        return self.conv(x)
+
+
+class Upsample(nn.Module):
+    """Double the resolution: nearest-neighbour x2, then a 3x3 convolution to smooth the blocks.
+
+    Args:
+        channels: channels in and out.
+    """
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.conv = nn.Conv2d(channels, channels, kernel_size=3, padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x: [batch, channels, height, width] -> [batch, channels, 2*height, 2*width]."""
+        x = F.interpolate(x, scale_factor=2, mode="nearest")
+        return self.conv(x)

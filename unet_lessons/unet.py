@@ -1,0 +1,256 @@
+"""The complete U-Net: time embedding, encoder, bottleneck, decoder, skip connections.
+
+Taught in ``notebooks/04_assembly.ipynb``.
+
+Data flow (``topology="chapter"``)::
+
+    t ──> time_embed ──────────────────────────── time_emb (to every ResBlock) ─────────┐
+    x ──> init_conv ──> encoder ─────────> bottleneck ─────────> decoder ──> out_norm, SiLU, out_conv
+                        │ level 0 ──skip──────────────────────────> level 0 │
+                        │ level 1 ──skip──────────────────────> level 1     │
+                        ...   (each ResBlock's output is saved; the decoder takes them back last-first)
+
+``topology="ddpm"`` is the exact U-Net of Ho et al. 2020: ``init_conv`` and every Downsample also push a
+skip, the last level does not downsample, and each decoder level has ``num_res_blocks + 1`` ResBlocks.
+"""
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from unet_lessons.attention import AttentionBlock
+from unet_lessons.configs import UNetConfig
+from unet_lessons.resblock import Downsample, ResBlock, Upsample
+from unet_lessons.time_embedding import TimeEmbedding
+
+
+def _norm_eps(config: UNetConfig) -> float:
+    """GroupNorm epsilon: PyTorch's default for the chapter, 1e-6 as in the DDPM paper's code."""
+    return 1e-6 if config.topology == "ddpm" else 1e-5
+
+
+def _attention_or_identity(config: UNetConfig, channels: int, resolution: int) -> nn.Module:
+    if resolution in config.attention_resolutions:
+        return AttentionBlock(channels, config.num_heads, config.groups, eps=_norm_eps(config))
+    return nn.Identity()
+
+
+class EncoderLevel(nn.Module):
+    """One encoder resolution: ``num_res_blocks`` x (ResBlock [+ Attention]), then maybe a Downsample.
+
+    The first ResBlock changes the channels to the level's width; every ResBlock(+attention) output is
+    saved as a skip. In the DDPM topology the Downsample output is saved too.
+    """
+
+    def __init__(self, config: UNetConfig, level: int, in_channels: int, downsample: bool):
+        super().__init__()
+        out_channels = config.level_channels[level]
+        resolution = config.level_resolutions[level]
+        self.res_blocks = nn.ModuleList([
+            ResBlock(in_channels if i == 0 else out_channels, out_channels, config.time_emb_dim,
+                     config.dropout, config.groups, eps=_norm_eps(config))
+            for i in range(config.num_res_blocks)
+        ])
+        self.attn_blocks = nn.ModuleList([
+            _attention_or_identity(config, out_channels, resolution) for _ in range(config.num_res_blocks)
+        ])
+        padding = "tf_same" if config.topology == "ddpm" else "symmetric"
+        self.downsample = Downsample(out_channels, padding) if downsample else None
+        self.save_downsample = config.topology == "ddpm"
+
+    def forward(self, h: torch.Tensor, time_emb: torch.Tensor, skips: list[torch.Tensor]) -> torch.Tensor:
+        """h: [B, C_in, H, W] -> [B, C_level, H/2, W/2] (or H, W without a Downsample); appends to skips."""
+        for res_block, attn in zip(self.res_blocks, self.attn_blocks):
+            h = attn(res_block(h, time_emb))  # [B, C, H, W] -> [B, C_level, H, W]
+            skips.append(h)
+        if self.downsample is not None:
+            h = self.downsample(h)  # [B, C_level, H, W] -> [B, C_level, H/2, W/2]
+            if self.save_downsample:
+                skips.append(h)
+        return h
+
+
+class Encoder(nn.Module):
+    """The descending half: one :class:`EncoderLevel` per entry of ``channel_mults``.
+
+    ``skip_channels`` lists the channel count of every skip it saves, in the order it saves them; the
+    decoder reads it backwards to size its ResBlocks.
+    """
+
+    def __init__(self, config: UNetConfig):
+        super().__init__()
+        self.save_input = config.topology == "ddpm"  # DDPM also keeps init_conv's output
+        self.skip_channels = [config.base_channels] if self.save_input else []
+        self.levels = nn.ModuleList()
+        channels = config.base_channels
+        last = len(config.channel_mults) - 1
+        for level in range(len(config.channel_mults)):
+            downsample = config.topology == "chapter" or level < last
+            self.levels.append(EncoderLevel(config, level, channels, downsample))
+            channels = config.level_channels[level]
+            self.skip_channels += [channels] * config.num_res_blocks
+            if downsample and config.topology == "ddpm":
+                self.skip_channels.append(channels)
+        self.out_channels = channels
+
+    def forward(self, h: torch.Tensor, time_emb: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """h: [B, base, H, W] -> (h at the bottleneck resolution, the list of saved skips)."""
+        skips = [h] if self.save_input else []
+        for level in self.levels:
+            h = level(h, time_emb, skips)
+        return h, skips
+
+
+class Bottleneck(nn.Module):
+    """The lowest resolution: ResBlock, AttentionBlock, ResBlock; channels unchanged."""
+
+    def __init__(self, config: UNetConfig):
+        super().__init__()
+        channels = config.level_channels[-1]
+        eps = _norm_eps(config)
+        self.res_block1 = ResBlock(channels, channels, config.time_emb_dim, config.dropout, config.groups, eps)
+        self.attn = AttentionBlock(channels, config.num_heads, config.groups, eps)
+        self.res_block2 = ResBlock(channels, channels, config.time_emb_dim, config.dropout, config.groups, eps)
+
+    def forward(self, h: torch.Tensor, time_emb: torch.Tensor) -> torch.Tensor:
+        """h: [B, C, H, W] -> [B, C, H, W]."""
+        h = self.res_block1(h, time_emb)
+        h = self.attn(h)
+        return self.res_block2(h, time_emb)
+
+
+class DecoderLevel(nn.Module):
+    """One decoder resolution: ResBlocks that each first concatenate a skip, plus an Upsample.
+
+    Chapter topology: Upsample first, then ``num_res_blocks`` ResBlocks. DDPM topology:
+    ``num_res_blocks + 1`` ResBlocks, then an Upsample (none at the top level).
+    """
+
+    def __init__(self, config: UNetConfig, level: int, in_channels: int, skip_channels: list[int]):
+        super().__init__()
+        out_channels = config.level_channels[level]
+        resolution = config.level_resolutions[level]
+        self.upsample_first = config.topology == "chapter"
+        has_upsample = self.upsample_first or level > 0
+        self.upsample = Upsample(in_channels if self.upsample_first else out_channels) if has_upsample else None
+        res_blocks = []
+        channels = in_channels
+        for skip in skip_channels:  # in the order this level consumes them
+            # in + skip channels, because we concatenate the encoder's output on the channel axis
+            res_blocks.append(ResBlock(channels + skip, out_channels, config.time_emb_dim,
+                                       config.dropout, config.groups, eps=_norm_eps(config)))
+            channels = out_channels
+        self.res_blocks = nn.ModuleList(res_blocks)
+        self.attn_blocks = nn.ModuleList([
+            _attention_or_identity(config, out_channels, resolution) for _ in skip_channels
+        ])
+
+    def forward(self, h: torch.Tensor, time_emb: torch.Tensor, skips: list[torch.Tensor]) -> torch.Tensor:
+        """Consumes ``len(res_blocks)`` skips from the end of ``skips``."""
+        if self.upsample is not None and self.upsample_first:
+            h = self.upsample(h)  # [B, C, H, W] -> [B, C, 2H, 2W]
+        for res_block, attn in zip(self.res_blocks, self.attn_blocks):
+            h = torch.cat([h, skips.pop()], dim=1)  # [B, C_h, H, W] + [B, C_skip, H, W] -> [B, C_h + C_skip, H, W]
+            h = attn(res_block(h, time_emb))
+        if self.upsample is not None and not self.upsample_first:
+            h = self.upsample(h)
+        return h
+
+
+class Decoder(nn.Module):
+    """The ascending half: levels from the deepest up to full resolution; consumes every skip, last first.
+
+    Args:
+        config: the model configuration.
+        skip_channels: the encoder's ``skip_channels`` (in the order they were saved).
+    """
+
+    def __init__(self, config: UNetConfig, skip_channels: list[int]):
+        super().__init__()
+        per_level = config.num_res_blocks + (1 if config.topology == "ddpm" else 0)
+        remaining = list(skip_channels)
+        self.levels = nn.ModuleList()
+        channels = config.level_channels[-1]
+        for level in reversed(range(len(config.channel_mults))):
+            consumed = [remaining.pop() for _ in range(per_level)]
+            self.levels.append(DecoderLevel(config, level, channels, consumed))
+            channels = config.level_channels[level]
+        assert not remaining, "every skip must have a ResBlock that consumes it"
+        self.out_channels = channels
+
+    def forward(self, h: torch.Tensor, skips: list[torch.Tensor], time_emb: torch.Tensor) -> torch.Tensor:
+        """h: [B, C_deep, h, w] -> [B, base * channel_mults[0], H, W]; empties ``skips``."""
+        for level in self.levels:
+            h = level(h, time_emb, skips)
+        return h
+
+
+class UNet(nn.Module):
+    """The noise-prediction U-Net of a diffusion model.
+
+    Build it from a config, from fields, or both: ``UNet(PRESETS["ddpm"].config)``,
+    ``UNet(image_size=32, base_channels=64)``, ``UNet(config, dropout=0.1)``. The configuration is
+    validated before any layer is built.
+
+    Args:
+        config: a :class:`UNetConfig` (default: the chapter's test configuration).
+        **fields: any :class:`UNetConfig` field, overriding ``config``.
+    """
+
+    def __init__(self, config: UNetConfig | None = None, **fields):
+        super().__init__()
+        config = config if config is not None else UNetConfig()
+        unknown = set(fields) - set(UNetConfig.__dataclass_fields__)
+        if unknown:
+            raise ValueError(f"UNet: unknown field(s) {sorted(unknown)}; the fields are those of UNetConfig.")
+        self.config = config.replace(**fields).validate()
+        config = self.config
+
+        self.time_embed = TimeEmbedding(config.base_channels, freq_shift=1 if config.topology == "ddpm" else 0)
+        self.init_conv = nn.Conv2d(config.in_channels, config.base_channels, kernel_size=3, padding=1)
+        self.encoder = Encoder(config)
+        self.bottleneck = Bottleneck(config)
+        self.decoder = Decoder(config, self.encoder.skip_channels)
+        self.out_norm = nn.GroupNorm(config.groups, self.decoder.out_channels, eps=_norm_eps(config))
+        self.out_conv = nn.Conv2d(self.decoder.out_channels, config.out_channels, kernel_size=3, padding=1)
+
+    def forward(self, x: torch.Tensor, t: torch.Tensor | int | float) -> torch.Tensor:
+        """x: [batch, in_channels, image_size, image_size], t: [batch] (or one number for the whole batch)
+        -> predicted noise: [batch, out_channels, image_size, image_size]."""
+        t = self._check_inputs(x, t)
+        time_emb = self.time_embed(t)  # [B] -> [B, 4*base]
+        h = self.init_conv(x)  # [B, in, H, W] -> [B, base, H, W]
+        h, skips = self.encoder(h, time_emb)  # -> [B, C_deep, H/2**L, W/2**L] and the saved skips
+        h = self.bottleneck(h, time_emb)  # same shape
+        h = self.decoder(h, skips, time_emb)  # -> [B, base * channel_mults[0], H, W], skips used up
+        return self.out_conv(F.silu(self.out_norm(h)))  # -> [B, out_channels, H, W]
+
+    def _check_inputs(self, x: torch.Tensor, t) -> torch.Tensor:
+        """Raise a readable ValueError for a badly shaped x or t; return t as a [batch] tensor."""
+        config = self.config
+        if not isinstance(x, torch.Tensor) or x.dim() != 4:
+            shape = list(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+            raise ValueError(
+                f"x must be a 4-D tensor [batch, channels, height, width]; got {shape}. "
+                "For a single image use x[None] (or x.unsqueeze(0))."
+            )
+        batch, channels, height, width = x.shape
+        if channels != config.in_channels:
+            raise ValueError(
+                f"x has {channels} channels but this UNet has in_channels={config.in_channels}; "
+                "pass images with that many channels or build the UNet with a matching in_channels."
+            )
+        if (height, width) != (config.image_size, config.image_size):
+            raise ValueError(
+                f"x is {height}x{width} but this UNet was built for image_size={config.image_size}; "
+                f"resize the input to {config.image_size}x{config.image_size} or build a UNet with that image_size."
+            )
+        if not isinstance(t, torch.Tensor):
+            t = torch.as_tensor(t, device=x.device)
+        if t.dim() == 0:
+            t = t.expand(batch)  # one timestep for the whole batch
+        if t.dim() != 1 or t.shape[0] != batch:
+            raise ValueError(
+                f"t must be one timestep per image, shape [{batch}] (or a single number); got {list(t.shape)}."
+            )
+        return t
