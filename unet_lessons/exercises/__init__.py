@@ -1,0 +1,26 @@
+"""Self-checks for the lesson exercises: each checker runs the learner's code and answers kindly.
+
+One module per lesson (``exercises.resblocks`` for ``01_resblocks.ipynb``, ...). Every checker returns
+``True`` when the answer is right and prints what to look at when it is not; it never raises on a wrong
+answer, so a notebook keeps running top to bottom.
+"""
+
+from collections.abc import Callable
+
+
+def report(ok: bool, success: str, hint: str) -> bool:
+    """Print a friendly verdict and return ``ok``."""
+    print(("✅ " + success) if ok else ("❌ Not yet. " + hint))
+    return ok
+
+
+def run_learner_code(function: Callable, *args, **kwargs) -> tuple[bool, object]:
+    """Call the learner's function; an exception becomes a hint instead of a traceback.
+
+    Returns ``(True, result)`` or ``(False, None)`` after printing what went wrong.
+    """
+    try:
+        return True, function(*args, **kwargs)
+    except Exception as error:  # the learner's code may fail in any way; show it and carry on
+        print(f"❌ Your function raised {type(error).__name__}: {error}")
+        return False, None
