@@ -1,0 +1,38 @@
+"""Feature maps as a grid of small images: what a block's channels "see"."""
+
+import matplotlib.pyplot as plt
+import torch
+from matplotlib.figure import Figure
+
+from unet_lessons.viz.style import MATPLOTLIB_CMAP
+
+
+def feature_map_grid(features: torch.Tensor, num_channels: int = 16, columns: int = 8,
+                     title: str | None = None) -> Figure:
+    """The first ``num_channels`` channels of one feature map, one panel each, each with its own colour scale.
+
+    Args:
+        features: [1, C, H, W] or [C, H, W].
+        num_channels: how many channels to show (at most C).
+        columns: panels per row.
+        title: figure title.
+    """
+    if features.dim() == 4:
+        if features.shape[0] != 1:
+            raise ValueError(f"features: expected one image ([1, C, H, W]), got batch {features.shape[0]}.")
+        features = features[0]
+    if features.dim() != 3:
+        raise ValueError(f"features must be [C, H, W] or [1, C, H, W], got {list(features.shape)}.")
+    count = min(num_channels, features.shape[0])
+    rows = -(-count // columns)  # ceiling division
+    fig, axes = plt.subplots(rows, columns, figsize=(1.6 * columns, 1.7 * rows + (0.6 if title else 0)),
+                             squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < count:
+            ax.imshow(features[i].detach().float().cpu().numpy(), cmap=MATPLOTLIB_CMAP)
+            ax.set_title(f"ch {i}", fontsize=14)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
