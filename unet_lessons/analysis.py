@@ -2,12 +2,15 @@
 
 Used throughout the lessons, most of all ``notebooks/04_assembly.ipynb`` and ``05_configs.ipynb``.
 Tracing builds the model on the meta device: shapes and counts without allocating a single weight.
+The cost of one forward pass (FLOPs, memory) is measured the same way, on the meta device.
 """
 
+import math
 from dataclasses import dataclass
 
 import torch
 from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
 
 from unet_lessons.attention import AttentionBlock
 from unet_lessons.configs import UNetConfig
@@ -159,3 +162,106 @@ def _stage_and_level(name: str, num_levels: int) -> tuple[str, int | None]:
         return "decoder", num_levels - 1 - int(parts[2])  # decoder levels are stored deepest first
     stage = {"time_embed": "time", "init_conv": "input", "bottleneck": "bottleneck"}.get(parts[0], "output")
     return stage, None
+
+
+# What one forward pass costs: floating-point operations and memory, measured on the meta device.
+
+def _meta_forward_flops(config: UNetConfig, batch_size: int) -> dict[str, int]:
+    """FLOPs of one meta-device forward pass, per module name ("" is the whole model, "encoder.levels.0", ...).
+
+    ``FlopCounterMode`` attributes each operation to every module it runs inside, so a parent's count
+    includes its children's. Modules that run no counted operation (GroupNorm, Identity) are absent.
+    """
+    with torch.device("meta"):
+        model = UNet(config)
+        x = torch.zeros(batch_size, config.in_channels, config.image_size, config.image_size)
+        t = torch.zeros(batch_size, dtype=torch.long)
+    with FlopCounterMode(display=False) as counter:
+        model(x, t)
+    root = type(model).__name__  # the counter names modules "UNet", "UNet.encoder", ...
+    flops = {}
+    for name, per_operation in counter.get_flop_counts().items():
+        if name == root or name.startswith(root + "."):
+            flops[name[len(root) + 1:]] = sum(per_operation.values())
+    return flops
+
+
+def _config_of(config_or_model: UNetConfig | UNet) -> UNetConfig:
+    return config_or_model.config if isinstance(config_or_model, UNet) else config_or_model.validate()
+
+
+def count_forward_flops(config_or_model: UNetConfig | UNet, batch_size: int = 1) -> int:
+    """Floating-point operations of one forward pass, counted by ``torch.utils.flop_counter.FlopCounterMode``.
+
+    A multiply-add counts as 2 FLOPs. Only convolutions and matrix products (linear layers, the two
+    products inside attention) are counted; normalisation, activations, softmax and additions are
+    cheap next to them and left out. The model runs on the meta device: exact counts for any size,
+    no weights allocated (the counts equal those of a real CPU run).
+
+    Args:
+        config_or_model: a :class:`UNetConfig`, or a :class:`UNet` (counted through its config).
+        batch_size: images per forward pass; the count is proportional to it.
+    """
+    return _meta_forward_flops(_config_of(config_or_model), batch_size)[""]
+
+
+def count_forward_flops_by_component(config_or_model: UNetConfig | UNet, batch_size: int = 1) -> dict[str, int]:
+    """FLOPs of one forward pass for ``time_embed, init_conv, encoder, bottleneck, decoder, output``.
+
+    The same components as :func:`count_parameters_by_component`; the values sum to
+    :func:`count_forward_flops`.
+    """
+    flops = _meta_forward_flops(_config_of(config_or_model), batch_size)
+    by_component = {name: flops.get(name, 0) for name in COMPONENTS if name != "output"}
+    by_component["output"] = flops.get("out_norm", 0) + flops.get("out_conv", 0)
+    return {name: by_component[name] for name in COMPONENTS}
+
+
+def count_forward_flops_by_level(config_or_model: UNetConfig | UNet, batch_size: int = 1) -> list[dict]:
+    """One row per resolution level (0 = full resolution): the FLOPs its encoder and decoder blocks run.
+
+    Rows as in :func:`count_parameters_by_level` (``level, resolution, channels, encoder, decoder``), so
+    parameters and compute can be set side by side: the same block costs 4x the FLOPs one level up.
+    """
+    config = _config_of(config_or_model)
+    flops = _meta_forward_flops(config, batch_size)
+    num_levels = len(config.channel_mults)
+    return [
+        {
+            "level": level,
+            "resolution": resolution,
+            "channels": channels,
+            "encoder": flops.get(f"encoder.levels.{level}", 0),
+            "decoder": flops.get(f"decoder.levels.{num_levels - 1 - level}", 0),  # stored deepest first
+        }
+        for level, (resolution, channels) in enumerate(zip(config.level_resolutions, config.level_channels))
+    ]
+
+
+def forward_memory(config_or_model: UNetConfig | UNet, batch_size: int = 1,
+                   bytes_per_element: int = 4) -> dict[str, int]:
+    """Bytes one forward pass holds, from the parameter count and the shapes of :func:`trace_shapes`.
+
+    What is counted, exactly:
+
+    * ``parameters``: every parameter, ``count_parameters * bytes_per_element``.
+    * ``activations``: the output tensor of every traced block (time embedding, init conv, each
+      ResBlock, Attention, Downsample, Upsample, the output norm and conv), summed. Not counted: the
+      tensors inside a block (GroupNorm and conv intermediates, q, k, v, the attention matrix) and the
+      concatenations in the decoder. Training keeps those too for the backward pass, so this is a
+      floor for training, not its peak.
+    * ``skips``: the part of ``activations`` the encoder saves for the decoder; these stay alive from
+      the moment they are saved until the decoder consumes them.
+
+    Args:
+        config_or_model: a :class:`UNetConfig` or a :class:`UNet`.
+        batch_size: images per forward pass (activations scale with it, parameters do not).
+        bytes_per_element: 4 for float32, 2 for float16/bfloat16.
+    """
+    config = _config_of(config_or_model)
+    rows = trace_shapes(config, batch_size)
+    return {
+        "parameters": sum(row.params for row in rows) * bytes_per_element,  # the blocks hold every parameter
+        "activations": sum(math.prod(row.out_shape) for row in rows) * bytes_per_element,
+        "skips": sum(math.prod(row.out_shape) for row in rows if row.saves_skip) * bytes_per_element,
+    }
