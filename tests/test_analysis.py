@@ -11,6 +11,8 @@ from unet_lessons.analysis import (
     count_forward_flops_by_level,
     count_parameters_by_level,
     forward_memory,
+    trace_memory,
+    trace_shapes,
 )
 from unet_lessons.attention import AttentionBlock
 from unet_lessons.configs import PRESETS
@@ -123,3 +125,11 @@ def test_memory_scales_with_batch_and_precision(tiny_config):
     assert two["parameters"] == one["parameters"]
     assert all(2 * half[key] == one[key] for key in one)
     assert 0 < one["skips"] < one["activations"]
+
+
+@pytest.mark.parametrize("topology", ["chapter", "ddpm"])
+def test_the_traced_blocks_hold_every_parameter(tiny_config, topology):
+    config = tiny_config.replace(topology=topology)
+    memory = trace_memory(trace_shapes(config), bytes_per_element=1)
+    assert memory["parameters"] == sum(p.numel() for p in UNet(config).parameters())
+    assert memory == forward_memory(config, bytes_per_element=1)

@@ -240,11 +240,22 @@ def count_forward_flops_by_level(config_or_model: UNetConfig | UNet, batch_size:
 
 def forward_memory(config_or_model: UNetConfig | UNet, batch_size: int = 1,
                    bytes_per_element: int = 4) -> dict[str, int]:
-    """Bytes one forward pass holds, from the parameter count and the shapes of :func:`trace_shapes`.
+    """Bytes one forward pass holds, from the shapes of :func:`trace_shapes` (see :func:`trace_memory`).
+
+    Args:
+        config_or_model: a :class:`UNetConfig` or a :class:`UNet`.
+        batch_size: images per forward pass (activations scale with it, parameters do not).
+        bytes_per_element: 4 for float32, 2 for float16/bfloat16.
+    """
+    return trace_memory(trace_shapes(_config_of(config_or_model), batch_size), bytes_per_element)
+
+
+def trace_memory(rows: list[TraceRow], bytes_per_element: int = 4) -> dict[str, int]:
+    """Bytes of the parameters and of the block outputs of a traced forward pass.
 
     What is counted, exactly:
 
-    * ``parameters``: every parameter, ``count_parameters * bytes_per_element``.
+    * ``parameters``: every parameter (the traced blocks hold them all), ``x bytes_per_element``.
     * ``activations``: the output tensor of every traced block (time embedding, init conv, each
       ResBlock, Attention, Downsample, Upsample, the output norm and conv), summed. Not counted: the
       tensors inside a block (GroupNorm and conv intermediates, q, k, v, the attention matrix) and the
@@ -254,14 +265,11 @@ def forward_memory(config_or_model: UNetConfig | UNet, batch_size: int = 1,
       the moment they are saved until the decoder consumes them.
 
     Args:
-        config_or_model: a :class:`UNetConfig` or a :class:`UNet`.
-        batch_size: images per forward pass (activations scale with it, parameters do not).
+        rows: the rows of :func:`trace_shapes` (any batch size).
         bytes_per_element: 4 for float32, 2 for float16/bfloat16.
     """
-    config = _config_of(config_or_model)
-    rows = trace_shapes(config, batch_size)
     return {
-        "parameters": sum(row.params for row in rows) * bytes_per_element,  # the blocks hold every parameter
+        "parameters": sum(row.params for row in rows) * bytes_per_element,
         "activations": sum(math.prod(row.out_shape) for row in rows) * bytes_per_element,
         "skips": sum(math.prod(row.out_shape) for row in rows if row.saves_skip) * bytes_per_element,
     }

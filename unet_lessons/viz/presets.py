@@ -2,7 +2,7 @@
 
 Used in ``notebooks/05_configs.ipynb``. Every number is measured on the meta device: parameter counts of a
 meta model, FLOPs from ``FlopCounterMode`` (:func:`unet_lessons.analysis.count_forward_flops`), memory from
-the traced shapes (:func:`unet_lessons.analysis.forward_memory`).
+the traced shapes (:func:`unet_lessons.analysis.trace_memory`).
 """
 
 import re
@@ -18,10 +18,10 @@ from unet_lessons.analysis import (
     count_parameters,
     count_parameters_by_component,
     count_parameters_by_level,
-    forward_memory,
+    trace_memory,
 )
 from unet_lessons.configs import PRESETS, UNetConfig
-from unet_lessons.viz._common import config_of, format_count, format_resolution, meta_model
+from unet_lessons.viz._common import cached_trace, config_of, format_count, format_resolution, meta_model
 from unet_lessons.viz.style import FONT_SIZE, PALETTE
 
 MB = 1_000_000  # bytes in a megabyte, as the tables print it
@@ -48,7 +48,7 @@ def preset_cost_rows(names: Iterable[str] | None = None) -> list[dict]:
     Each row has ``name``, ``description``, ``label`` (the preset's ``chapter_label``), ``label_count``
     (:func:`label_count` of it), ``image_size``, ``params``, ``flops`` (batch 1), and, in bytes at
     float32 for batch 1, ``parameter_bytes``, ``activation_bytes`` and ``skip_bytes`` (see
-    :func:`unet_lessons.analysis.forward_memory` for exactly what they count).
+    :func:`unet_lessons.analysis.trace_memory` for exactly what they count).
 
     Args:
         names: preset names (default: every preset, in ``PRESETS`` order).
@@ -56,14 +56,15 @@ def preset_cost_rows(names: Iterable[str] | None = None) -> list[dict]:
     rows = []
     for name in PRESETS if names is None else names:
         preset = PRESETS[name]
-        memory = forward_memory(preset.config)
+        trace = cached_trace(preset.config)  # shared with the hourglass and the explorer
+        memory = trace_memory(trace)
         rows.append({
             "name": name,
             "description": preset.description,
             "label": preset.chapter_label,
             "label_count": label_count(preset.chapter_label),
             "image_size": preset.config.image_size,
-            "params": count_parameters(meta_model(preset.config)),
+            "params": sum(row.params for row in trace),
             "flops": count_forward_flops(preset.config),
             "parameter_bytes": memory["parameters"],
             "activation_bytes": memory["activations"],
