@@ -52,8 +52,8 @@ STAGES = ("time", "input", "encoder", "bottleneck", "decoder", "output")
 # Geometry in data units: one row of boxes per resolution, rows ROW_PITCH apart; skip arcs rise between rows.
 ROW_PITCH = 1.0
 MAX_BOX_HEIGHT, MIN_BOX_HEIGHT = 0.6, 0.25
-MAX_BOX_WIDTH, MIN_BOX_WIDTH = 1.0, 0.4
-GAP = 0.15  # between consecutive boxes
+MAX_BOX_WIDTH, MIN_BOX_WIDTH = 1.0, 0.4  # a zero-channel box would be MIN_BOX_WIDTH wide
+GAP = 0.1  # between consecutive boxes
 TIME_BOX_DROP = 0.75  # the time embedding sits this far below the bottom row: it has no resolution
 TOP_HEADROOM = 0.8  # room above the top row for its skip arcs
 FADED_OPACITY = 0.18  # boxes and arrows outside the highlight
@@ -90,9 +90,9 @@ def hourglass_figure(config_or_trace: UNetConfig | UNet | Iterable[TraceRow],
       decoder climbs back up on the right. A block sits in the row of its *output* resolution, so a
       Downsample opens the row below and an Upsample the row above.
     * Box height grows with the block's resolution, linearly in ``log2(resolution)`` (each halving
-      shrinks the box by the same step). Box width grows with the block's output channels as
-      ``sqrt(channels / max_channels)``, so doubling the channels widens a box by ~1.41x; widths below
-      ``MIN_BOX_WIDTH`` are raised to it so the mark still fits (only the 3-channel output conv).
+      shrinks the box by the same step). Box width grows with the block's output channels, strictly, as
+      ``0.4 + 0.6 * sqrt(channels / max_channels)`` (the widest box is 1): the square root keeps 128- and
+      512-channel boxes both readable, the 0.4 floor leaves room for the mark in a 3-channel box.
     * Colour and the mark inside say the kind: R ResBlock, A Attention, ↓ Downsample, ↑ Upsample,
       I / N / O for the input conv, output norm and output conv; the bottleneck's blocks have their
       own colour. The time-embedding box ``t`` (a vector, no resolution) sits below the bottom row on
@@ -162,8 +162,9 @@ def _box_height(resolution: int, largest: int, smallest: int) -> float:
 
 
 def _box_width(channels: int, max_channels: int) -> float:
-    """MAX_BOX_WIDTH * sqrt(channels / max_channels), at least MIN_BOX_WIDTH."""
-    return min(MAX_BOX_WIDTH, max(MIN_BOX_WIDTH, MAX_BOX_WIDTH * math.sqrt(channels / max_channels)))
+    """MIN_BOX_WIDTH + (MAX_BOX_WIDTH - MIN_BOX_WIDTH) * sqrt(channels / max_channels), capped at MAX_BOX_WIDTH."""
+    fraction = min(1.0, math.sqrt(channels / max_channels))
+    return MIN_BOX_WIDTH + (MAX_BOX_WIDTH - MIN_BOX_WIDTH) * fraction
 
 
 def _group(row: TraceRow) -> str:
