@@ -7,6 +7,7 @@ The cost of one forward pass (FLOPs, memory) is measured the same way, on the me
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import torch
 from torch import nn
@@ -166,11 +167,13 @@ def _stage_and_level(name: str, num_levels: int) -> tuple[str, int | None]:
 
 # What one forward pass costs: floating-point operations and memory, measured on the meta device.
 
+@lru_cache(maxsize=64)
 def _meta_forward_flops(config: UNetConfig, batch_size: int) -> dict[str, int]:
     """FLOPs of one meta-device forward pass, per module name ("" is the whole model, "encoder.levels.0", ...).
 
     ``FlopCounterMode`` attributes each operation to every module it runs inside, so a parent's count
     includes its children's. Modules that run no counted operation (GroupNorm, Identity) are absent.
+    Cached per configuration (``UNetConfig`` is frozen and hashable); callers must not modify the dict.
     """
     with torch.device("meta"):
         model = UNet(config)

@@ -21,7 +21,14 @@ from unet_lessons.analysis import (
     trace_memory,
 )
 from unet_lessons.configs import PRESETS, UNetConfig
-from unet_lessons.viz._common import cached_trace, config_of, format_count, format_resolution, meta_model
+from unet_lessons.viz._common import (
+    cached_trace,
+    config_of,
+    format_count,
+    format_percent,
+    format_resolution,
+    meta_model,
+)
 from unet_lessons.viz.style import FONT_SIZE, PALETTE
 
 MB = 1_000_000  # bytes in a megabyte, as the tables print it
@@ -200,8 +207,8 @@ def cost_by_part_table(config_or_model) -> str:
     rows = cost_by_part_rows(config_or_model)
     total_params, total_flops = sum(row["params"] for row in rows), sum(row["flops"] for row in rows)
     lines = [("part", "parameters", "% params", "GFLOPs", "% FLOPs")]
-    lines += [(row["part"], format_count(row["params"]), f"{100 * row['params'] / total_params:.1f}%",
-               f"{row['flops'] / GFLOP:.2f}", f"{100 * row['flops'] / total_flops:.1f}%") for row in rows]
+    lines += [(row["part"], format_count(row["params"]), format_percent(row["params"], total_params),
+               f"{row['flops'] / GFLOP:.2f}", format_percent(row["flops"], total_flops)) for row in rows]
     lines.append(("total", format_count(total_params), "100.0%", f"{total_flops / GFLOP:.2f}", "100.0%"))
     return _render(lines)
 
