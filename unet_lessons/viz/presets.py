@@ -21,6 +21,7 @@ from unet_lessons.analysis import (
     trace_memory,
 )
 from unet_lessons.configs import PRESETS, UNetConfig
+from unet_lessons.unet import UNet
 from unet_lessons.viz._common import (
     cached_trace,
     config_of,
@@ -112,7 +113,7 @@ def label_check_table(rows: list[dict]) -> str:
 
 
 def preset_cost_figure(rows: list[dict]) -> go.Figure:
-    """Three bar charts, one bar per preset: parameters (with the label's number as a ◆), GFLOPs, and memory.
+    """Three bar charts per preset: parameters (measured, and the label's number dotted below), GFLOPs, memory.
 
     Memory is stacked: parameters, then the block outputs of one forward pass (batch 1, float32), with
     the total written after the bar. Every bar carries its value as text, so nothing is read from colour.
@@ -173,7 +174,7 @@ def preset_cost_figure(rows: list[dict]) -> go.Figure:
     return figure
 
 
-def cost_by_part_rows(config_or_model) -> list[dict]:
+def cost_by_part_rows(config_or_model: UNetConfig | UNet) -> list[dict]:
     """Parameters and FLOPs (batch 1) of each part, in forward order: encoder levels, bottleneck, decoder levels.
 
     The time embedding, ``init_conv`` and the output layers are one row, ``"in/out + time"``. Each row has
@@ -202,7 +203,7 @@ def cost_by_part_rows(config_or_model) -> list[dict]:
     return rows
 
 
-def cost_by_part_table(config_or_model) -> str:
+def cost_by_part_table(config_or_model: UNetConfig | UNet) -> str:
     """:func:`cost_by_part_rows` as a table: parameters and FLOPs of each part, each with its share."""
     rows = cost_by_part_rows(config_or_model)
     total_params, total_flops = sum(row["params"] for row in rows), sum(row["flops"] for row in rows)
@@ -213,7 +214,7 @@ def cost_by_part_table(config_or_model) -> str:
     return _render(lines)
 
 
-def cost_by_part_figure(config_or_model) -> go.Figure:
+def cost_by_part_figure(config_or_model: UNetConfig | UNet) -> go.Figure:
     """Paired bars per part: its share of the parameters and its share of the FLOPs (batch 1).
 
     Shows the U-Net's trade: deep levels hold the parameters (wide channels), high-resolution levels do
