@@ -16,7 +16,14 @@ from unet_lessons.analysis import (
 )
 from unet_lessons.configs import UNetConfig
 from unet_lessons.unet import UNet
-from unet_lessons.viz._common import config_of, format_count, format_percent, format_resolution, format_short, meta_model
+from unet_lessons.viz._common import (
+    config_of,
+    format_count,
+    format_percent,
+    format_resolution,
+    format_short,
+    meta_model,
+)
 from unet_lessons.viz.style import COMPONENT_COLORS, FONT_SIZE, KIND_COLORS
 
 # The kinds of count_parameters_by_kind gathered into the families the lessons compare.

@@ -17,6 +17,7 @@ from unet_lessons.viz._common import cached_trace, format_count
 from unet_lessons.viz.breakdown import breakdown_figure
 from unet_lessons.viz.hourglass import hourglass_figure
 from unet_lessons.viz.shapes import shape_table
+from unet_lessons.viz.style import ERROR_COLOR
 
 CUSTOM = "(custom)"  # the preset dropdown shows this when the controls match no preset
 BASE_CHANNEL_CHOICES = (32, 64, 96, 128, 192, 256)
@@ -154,8 +155,10 @@ class UNetExplorer(widgets.VBox):
             config = self.config_from_controls()
             state = explorer_state(config)
         except ValueError as error:
-            self.message.value = (f'<span style="color: #b00020; font-size: 16px">❌ Not a valid configuration: {html.escape(str(error))} '
-                                  "(the figures below still show the last valid configuration)</span>")
+            self.message.value = (
+                f'<span style="color: {ERROR_COLOR}; font-size: 16px">❌ Not a valid configuration: '
+                f"{html.escape(str(error))} (the figures below still show the last valid configuration)</span>"
+            )
             return
         self.config = config
         self.figures = {"hourglass": state["hourglass"], "breakdown": state["breakdown"]}
