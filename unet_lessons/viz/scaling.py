@@ -40,8 +40,8 @@ def scaling_rows(config: UNetConfig, knob: str) -> list[dict]:
 
     Knobs: ``"base_channels"`` (x0.5, x1, x2), ``"num_res_blocks"`` (1 to 4), ``"attention"`` (the
     baseline, then attention added at one more resolution: the next finer level above the attended
-    ones, else the largest level without attention), ``"levels"`` (the baseline, then one more level that repeats the last
-    channel multiplier).
+    ones, else the largest level without attention), ``"levels"`` (the baseline, then one more level
+    that repeats the last channel multiplier).
 
     Each dict has: ``knob``; ``setting`` (a label such as ``"x2 (256)"``); ``config`` (the changed
     :class:`UNetConfig`, None if invalid); ``params`` (measured on a meta-device model, None if invalid);
