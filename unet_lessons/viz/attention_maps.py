@@ -37,9 +37,9 @@ def attention_map_figure(image: torch.Tensor, weights: torch.Tensor, query_x: in
     small = F.interpolate(image, size=(side, side), mode="bilinear", antialias=True, align_corners=False)
 
     fig, (ax_image, ax_map) = plt.subplots(1, 2, figsize=(11, 5.4), layout="constrained")
-    ax_image.imshow(to_displayable(small))
+    ax_image.imshow(to_displayable(small), interpolation="nearest")  # one square per attended pixel
     ax_image.set_title(f"query pixel (x={query_x}, y={query_y})")
-    shown = ax_map.imshow(attention, cmap=MATPLOTLIB_CMAP, vmin=0, vmax=vmax)
+    shown = ax_map.imshow(attention, cmap=MATPLOTLIB_CMAP, vmin=0, vmax=vmax, interpolation="nearest")
     ax_map.set_title(f"its attention, head {head}")
     fig.colorbar(shown, ax=ax_map, label="attention weight", shrink=0.85)
     for ax in (ax_image, ax_map):
