@@ -26,10 +26,10 @@ def embedding_frequencies(dim: int, max_period: float = 10000, freq_shift: int =
         [dim // 2] frequencies in radians per timestep.
     """
     if isinstance(dim, bool) or not isinstance(dim, int) or dim % 2 != 0 or dim < 2:
-        raise ValueError(f"sinusoidal_embedding: dim={dim} must be a positive even number (sin + cos pairs).")
+        raise ValueError(f"embedding size dim={dim} must be a positive even number (sin + cos pairs).")
     half = dim // 2
     if half - freq_shift <= 0:
-        raise ValueError(f"sinusoidal_embedding: dim={dim} is too small for freq_shift={freq_shift}.")
+        raise ValueError(f"embedding size dim={dim} is too small for freq_shift={freq_shift}.")
     exponents = torch.arange(half, dtype=torch.float32) / (half - freq_shift)
     return torch.exp(-math.log(max_period) * exponents)  # [half], from 1 down to ~1/max_period
 

@@ -48,7 +48,7 @@ def attention_map_figure(image: torch.Tensor, weights: torch.Tensor, query_x: in
                 markeredgewidth=1.5)
         ax.set_xticks([])
         ax.set_yticks([])
-    fig.suptitle(title or f"Largest weight {attention.max():.3f}; uniform attention would give "
+    fig.suptitle(title or f"Largest weight {attention.max():.4f}; uniform attention would give "
                           f"{1 / tokens:.4f} to every pixel")
     return fig
 
