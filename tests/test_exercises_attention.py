@@ -23,7 +23,7 @@ def test_stub_and_wrong_shape(capsys):
     assert check_attention_weights(lambda q, k: None) is False
     assert "returned None" in capsys.readouterr().out
     assert check_attention_weights(lambda q, k: q) is False
-    assert "Expected shape [2, 6, 6]" in capsys.readouterr().out
+    assert "shape should be [2, 6, 6], got [2, 6, 8]" in capsys.readouterr().out
 
 
 def test_attention_matrix_bytes(capsys):

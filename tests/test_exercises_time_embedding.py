@@ -37,7 +37,7 @@ def test_wrong_frequencies_and_shapes_get_hints(capsys):
     assert check_sinusoidal_embedding(lambda t, dim: learner_embedding(t, dim) * 0.5) is False
     assert "frequencies" in capsys.readouterr().out
     assert check_sinusoidal_embedding(lambda t, dim: learner_embedding(t, dim).T) is False
-    assert "shape should be [5, 16]" in capsys.readouterr().out
+    assert "shape should be [5, 16], got [16, 5]" in capsys.readouterr().out
 
 
 def test_stub_and_exception_are_caught(capsys):

@@ -2,6 +2,7 @@
 
 Used throughout the lessons, most of all ``notebooks/04_assembly.ipynb`` and ``05_configs.ipynb``.
 Tracing builds the model on the meta device: shapes and counts without allocating a single weight.
+The cost measurements at the end (FLOPs, attention-matrix memory) are taught in ``03_attention.ipynb``.
 """
 
 from dataclasses import dataclass

@@ -4,7 +4,7 @@ from collections.abc import Callable
 
 import torch
 
-from unet_lessons.exercises import report, run_learner_code
+from unet_lessons.exercises import report, run_learner_code, tensor_problem
 
 
 def check_attention_weights(function: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> bool:
@@ -20,13 +20,10 @@ def check_attention_weights(function: Callable[[torch.Tensor, torch.Tensor], tor
     ok, result = run_learner_code(function, q.clone(), k.clone())
     if not ok:
         return False
-    if result is None:
-        return report(False, "", "Your function returned None: fill in its body and return the weights.")
-    if not isinstance(result, torch.Tensor):
-        return report(False, "", f"Return a torch.Tensor, not a {type(result).__name__}.")
-    if tuple(result.shape) != tuple(expected.shape):
-        return report(False, "", f"Expected shape {list(expected.shape)} ([heads, queries, keys]), "
-                                 f"got {list(result.shape)}. Did you transpose k's last two dimensions?")
+    problem = tensor_problem(result, expected.shape,
+                             "That is [heads, queries, keys]: did you transpose k's last two dimensions?")
+    if problem:
+        return report(False, "", problem)
     if torch.allclose(result, expected, atol=1e-5):
         return report(True, "Right: every row is a softmax over the keys, scaled by 1/sqrt(d).", "")
     if torch.allclose(result, scores.softmax(dim=-1), atol=1e-5):

@@ -6,7 +6,7 @@ import torch
 
 from unet_lessons.analysis import count_parameters
 from unet_lessons.configs import UNetConfig
-from unet_lessons.exercises import report, run_learner_code
+from unet_lessons.exercises import report, run_learner_code, tensor_problem
 from unet_lessons.time_embedding import TimeEmbedding, sinusoidal_embedding
 
 _TIMESTEPS = torch.tensor([0, 1, 10, 500, 999])
@@ -22,13 +22,10 @@ def check_sinusoidal_embedding(function: Callable[[torch.Tensor, int], torch.Ten
         if not ok:
             return False
         expected = sinusoidal_embedding(_TIMESTEPS, dim)
-        if result is None:
-            return report(False, "", "Your function returned None: fill in its body and return the embedding.")
-        if not isinstance(result, torch.Tensor):
-            return report(False, "", f"Return a torch.Tensor, not a {type(result).__name__}.")
-        if tuple(result.shape) != tuple(expected.shape):
-            return report(False, "", f"For {len(_TIMESTEPS)} timesteps and dim={dim} the shape should be "
-                                     f"{list(expected.shape)} (one row per timestep), got {list(result.shape)}.")
+        problem = tensor_problem(result, expected.shape,
+                                 f"One row per timestep ({len(_TIMESTEPS)} here), dim={dim} columns.")
+        if problem:
+            return report(False, "", problem)
         result = result.float()
         if torch.allclose(result, expected, atol=1e-4):
             continue
