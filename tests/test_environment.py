@@ -28,3 +28,19 @@ def test_environment_yml_matches_requirements():
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
     assert pins(pip_section) == pins((ROOT / "requirements.txt").read_text().splitlines())
+
+
+def test_binder_pins_match_requirements():
+    binder = pins((ROOT / "binder" / "requirements.txt").read_text().splitlines())
+    binder["torch"] = binder["torch"].removesuffix("+cpu")  # the same release, CPU-only build
+    assert binder == pins((ROOT / "requirements.txt").read_text().splitlines())
+
+
+def test_binder_uses_the_cpu_wheel_and_installs_the_package():
+    lines = (ROOT / "binder" / "requirements.txt").read_text().splitlines()
+    assert any(line.startswith("--extra-index-url") and line.endswith("/whl/cpu") for line in lines)
+    assert "torch==" in "\n".join(lines) and "+cpu" in pins(lines)["torch"]
+    post_build = (ROOT / "binder" / "postBuild").read_text()
+    assert "set -e" in post_build and "pip install --no-deps -e ." in post_build
+    assert (ROOT / "binder" / "postBuild").stat().st_mode & 0o111, "postBuild must be executable"
+    assert (ROOT / "binder" / "runtime.txt").read_text().strip() == "python-3.11"

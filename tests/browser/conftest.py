@@ -1,0 +1,165 @@
+"""A real JupyterLab in a real browser: the server, the browser and the offline guard.
+
+JupyterLab is started from this environment on 127.0.0.1 with a token and its own config, settings and
+runtime folders, serving a *copy* of the notebooks (Run All must never overwrite the committed outputs).
+Debian's Chromium is driven by the ``playwright`` package; every request that is not for the local
+server is blocked and recorded, and a test fails if any was made.
+
+Without ``/usr/bin/chromium`` the tests are skipped with a clear reason; with
+``UNET_LESSONS_REQUIRE_BROWSER=1`` (set by ``.ci/run``) the skip becomes a failure.
+"""
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = ROOT / "artifacts" / "browser"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+def browser_unavailable_reason() -> str | None:
+    if not CHROMIUM.exists():
+        return f"{CHROMIUM} not found (apt-get install -y chromium)"
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        return "the playwright package is not installed (make test installs requirements-dev.txt)"
+    return None
+
+
+def pytest_collection_modifyitems(config, items):
+    reason = browser_unavailable_reason()
+    if reason is None:
+        return
+    if os.environ.get("UNET_LESSONS_REQUIRE_BROWSER") == "1":
+        raise pytest.UsageError(f"browser tests are required (UNET_LESSONS_REQUIRE_BROWSER=1) but {reason}")
+    marker = pytest.mark.skip(reason=f"browser tests skipped: {reason}")
+    for item in items:
+        if "browser" in item.path.parts:
+            item.add_marker(marker)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Lab:
+    """A running JupyterLab: its base URL, token, served folder and runtime folder."""
+
+    def __init__(self, url: str, token: str, root: Path, runtime_dir: Path, process: subprocess.Popen):
+        self.url, self.token, self.root, self.runtime_dir, self.process = url, token, root, runtime_dir, process
+
+    def notebook_url(self, name: str) -> str:
+        return f"{self.url}/lab/tree/{name}?token={self.token}&reset"
+
+    def kernel_pids(self) -> list[int]:
+        """PIDs of the kernels this server started (found by their connection files)."""
+        pids = []
+        for proc in Path("/proc").iterdir():
+            if not proc.name.isdigit():
+                continue
+            try:
+                cmdline = (proc / "cmdline").read_bytes().decode(errors="replace")
+            except OSError:
+                continue
+            if "ipykernel_launcher" in cmdline and str(self.runtime_dir) in cmdline:
+                pids.append(int(proc.name))
+        return pids
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory):
+    base = tmp_path_factory.mktemp("lab")
+    served = base / "notebooks"
+    shutil.copytree(ROOT / "notebooks", served)
+    env = dict(os.environ)
+    for name in ("JUPYTER_CONFIG_DIR", "JUPYTERLAB_SETTINGS_DIR", "JUPYTER_RUNTIME_DIR"):
+        (base / name.lower()).mkdir()
+        env[name] = str(base / name.lower())
+    # Keep every cell in the DOM (no virtual scrolling) and do not ask about news.
+    for plugin, settings in {"notebook-extension/tracker": {"windowingMode": "none"},
+                             "apputils-extension/notification": {"fetchNews": "false"}}.items():
+        path = base / "jupyterlab_settings_dir" / "@jupyterlab" / f"{plugin}.jupyterlab-settings"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(settings))
+    token, port = secrets.token_hex(16), _free_port()
+    log = open(base / "lab.log", "w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", "--ip=127.0.0.1",
+         f"--port={port}", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={served}"],
+        env=env, stdout=log, stderr=subprocess.STDOUT, cwd=served,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 120
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2)
+            break
+        except OSError:
+            if process.poll() is not None or time.time() > deadline:
+                raise RuntimeError(f"JupyterLab did not start; see {base / 'lab.log'}:\n"
+                                   + (base / "lab.log").read_text()[-3000:])
+            time.sleep(0.5)
+    yield Lab(url, token, served, Path(env["JUPYTER_RUNTIME_DIR"]), process)
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, lab):
+    """A fresh page in its own context; requests that leave 127.0.0.1 are blocked and listed."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.outside_requests = []
+    local = lab.url + "/"
+
+    def guard(route):
+        if route.request.url.startswith(local) or route.request.url.startswith("data:") \
+                or route.request.url.startswith("blob:"):
+            route.continue_()
+        else:
+            page.outside_requests.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", guard)
+    page.on("websocket", lambda ws: None if ws.url.startswith(local.replace("http", "ws", 1))
+            else page.outside_requests.append(ws.url))
+    yield page
+    context.close()
+    assert not page.outside_requests, f"requests left the local server: {page.outside_requests}"
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS

@@ -1,0 +1,181 @@
+"""Every lesson, opened in JupyterLab in Chromium: Run All, then check what a learner sees.
+
+What each notebook should show is counted from the committed notebook itself (widgets, plotly figures,
+images, expected errors), never hard-coded.
+"""
+
+import json
+import time
+import urllib.request
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOKS = sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+PLOTLY_MIME = "application/vnd.plotly.v1+json"
+# A cell's own outputs (not those inside an Output widget) that hold a rendered widget view.
+WIDGET_VIEWS = ".jp-Cell-outputArea > .jp-OutputArea-child > .jp-OutputArea-output:has(> .jupyter-widgets)"
+KERNEL_MEMORY_LIMIT = 1024**3  # Binder kills at 2 GB, shared with the server: stay under 1 GB
+RUN_TIMEOUT = 300  # seconds for Run All
+
+
+def expected_outputs(name: str) -> dict[str, int]:
+    """Count, in the committed notebook, the outputs the browser must draw."""
+    notebook = nbformat.read(ROOT / "notebooks" / name, as_version=4)
+    counts = {"code_cells": 0, "widgets": 0, "plotly": 0, "images": 0, "errors": 0}
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        counts["code_cells"] += 1
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            counts["widgets"] += WIDGET_MIME in data
+            counts["plotly"] += PLOTLY_MIME in data
+            counts["images"] += "image/png" in data
+            counts["errors"] += output.get("output_type") == "error"
+    return counts
+
+
+def wait_until(predicate, timeout: float, what: str, interval: float = 0.5):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def kernel_idle(page) -> bool:
+    return "| Idle" in page.inner_text("#jp-main-statusbar")
+
+
+def open_notebook(page, lab, name: str):
+    page.goto(lab.notebook_url(name))
+    page.wait_for_selector(".jp-NotebookPanel .jp-Notebook", timeout=60_000)
+    # The toolbar may say idle before the kernel is connected; the status bar text is reliable.
+    wait_until(lambda: kernel_idle(page), 120, "the kernel to start")
+
+
+def run_all(page, code_cells: int):
+    page.click("div.lm-MenuBar-itemLabel:text-is('Run')")
+    page.click("li.lm-Menu-item[data-command='runmenu:run-all']")
+
+    def finished():
+        prompts = page.eval_on_selector_all(
+            ".jp-CodeCell .jp-InputArea-prompt", "nodes => nodes.map(n => n.textContent.trim())")
+        done = [p for p in prompts if p.startswith("[") and p[1:-2].isdigit()]
+        return len(done) == code_cells and "[*]:" not in prompts and kernel_idle(page)
+
+    wait_until(finished, RUN_TIMEOUT, "Run All to finish")
+
+
+def kernel_peak_memory(lab, name: str) -> int:
+    """Peak resident memory (VmHWM) of the kernel running ``name``, read from /proc."""
+    with urllib.request.urlopen(f"{lab.url}/api/sessions?token={lab.token}") as response:
+        sessions = json.load(response)
+    kernel_id = next(s["kernel"]["id"] for s in sessions if s["path"].endswith(name))
+    for pid in lab.kernel_pids():
+        if kernel_id in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace"):
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    raise AssertionError(f"no kernel process found for {name}")
+
+
+def shut_down_kernels(lab):
+    request = urllib.request.Request(f"{lab.url}/api/sessions?token={lab.token}")
+    for session in json.load(urllib.request.urlopen(request)):
+        urllib.request.urlopen(urllib.request.Request(
+            f"{lab.url}/api/sessions/{session['id']}?token={lab.token}", method="DELETE"))
+
+
+def screenshot_whole_notebook(page, path: Path):
+    height = page.evaluate(
+        "() => document.querySelector('.jp-NotebookPanel .jp-WindowedPanel-outer').scrollHeight")
+    page.set_viewport_size({"width": 1400, "height": min(height + 200, 16000)})
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(path))
+    page.set_viewport_size({"width": 1400, "height": 1000})
+
+
+def move_a_control(page, view) -> bool:
+    """Move the first slider (or dropdown) of a widget view; True if what it shows changed."""
+    watched = view.locator(".widget-output").first if view.locator(".widget-output").count() else view
+    before = watched.inner_html()
+    slider = view.locator(".noUi-handle").first
+    select = view.locator("select").first
+    if slider.count():
+        slider.focus()
+        for key in ("ArrowRight", "ArrowLeft", "ArrowLeft"):
+            page.keyboard.press(key)
+            try:
+                return wait_until(lambda: watched.inner_html() != before, 15, "the explorer to redraw")
+            except AssertionError:
+                continue
+        return False
+    if select.count():
+        options = select.locator("option").all_inner_texts()
+        current = select.evaluate("s => s.options[s.selectedIndex].text")
+        other = next(o for o in options if o != current)
+        select.select_option(label=other)
+        return wait_until(lambda: watched.inner_html() != before, 30, "the explorer to redraw")
+    return False
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_run_all_in_jupyterlab(page, lab, artifacts, name):
+    expected = expected_outputs(name)
+    open_notebook(page, lab, name)
+    run_all(page, expected["code_cells"])
+    try:
+        # Widgets rendered, none failed.
+        views = page.locator(WIDGET_VIEWS)
+        wait_until(lambda: views.count() >= expected["widgets"], 60, "every widget view")
+        assert views.count() == expected["widgets"]
+        assert "Error displaying widget" not in page.inner_text(".jp-NotebookPanel")
+
+        # Errors only where the notebook means to raise.
+        tracebacks = page.locator(".jp-OutputArea-output:has-text('Traceback (most recent call last)')")
+        assert tracebacks.count() == expected["errors"], page.inner_text(".jp-NotebookPanel")[-3000:]
+
+        # Every plotly figure drew its SVG; every matplotlib image is there.
+        drawn = page.locator(".js-plotly-plot:has(.main-svg)")
+        wait_until(lambda: drawn.count() >= expected["plotly"], 60, f"{expected['plotly']} plotly figures")
+        assert page.locator(".jp-RenderedImage img").count() >= expected["images"]
+
+        # Touch every explorer.
+        for i in range(views.count()):
+            view = views.nth(i)
+            view.scroll_into_view_if_needed()
+            if view.locator(".noUi-handle, select").count():
+                assert move_a_control(page, view), f"moving a control of widget {i} changed nothing"
+
+        peak = kernel_peak_memory(lab, name)
+        with open(artifacts / "kernel_memory.txt", "a") as log:
+            log.write(f"{name}\t{peak / 2**20:.0f} MiB\n")
+        print(f"{name}: kernel peak memory {peak / 2**20:.0f} MiB")
+        assert peak < KERNEL_MEMORY_LIMIT, f"{name}: kernel peaked at {peak / 2**20:.0f} MiB"
+    finally:
+        screenshot_whole_notebook(page, artifacts / f"{Path(name).stem}.png")
+        shut_down_kernels(lab)
+
+
+STORED_PLOTLY = [n for n in NOTEBOOKS if expected_outputs(n)["plotly"]]
+
+
+@pytest.mark.parametrize("name", STORED_PLOTLY)
+def test_stored_plotly_figures_draw_without_running(page, lab, artifacts, name):
+    expected = expected_outputs(name)
+    page.goto(lab.notebook_url(name))
+    page.wait_for_selector(".jp-NotebookPanel .jp-Notebook", timeout=60_000)
+    drawn = page.locator(".js-plotly-plot:has(.main-svg)")
+    try:
+        wait_until(lambda: drawn.count() >= expected["plotly"], 60, f"{expected['plotly']} stored figures")
+    finally:
+        page.screenshot(path=str(artifacts / f"{Path(name).stem}_stored.png"))
+        shut_down_kernels(lab)
+
