@@ -10,9 +10,9 @@ import math
 
 import plotly.graph_objects as go
 
-from unet_lessons.analysis import trace_shapes
 from unet_lessons.configs import UNetConfig
 from unet_lessons.init import BlockStat
+from unet_lessons.viz._common import as_trace
 from unet_lessons.viz.style import FONT_SIZE, KIND_COLORS, PALETTE
 
 _SHORT_KIND = {"TimeEmbedding": "Time", "InitConv": "InitConv", "ResBlock": "Res", "Attention": "Attn",
@@ -48,7 +48,7 @@ def gradient_norm_figure(norms_by_scheme: dict[str, list[BlockStat]], config: UN
 def block_labels(config: UNetConfig) -> dict[str, str]:
     """Module name -> short axis label (``"E1 Res"``, ``"B Attn"``, ``"D0 Up"``, ``"InitConv"``)."""
     labels = {}
-    for row in trace_shapes(config):
+    for row in as_trace(config):  # cached per config: an explorer redraw traces nothing
         kind = _SHORT_KIND[row.kind]
         if row.stage in ("encoder", "decoder"):
             labels[row.name] = f"{_STAGE_PREFIX[row.stage]}{row.level} {kind}"
