@@ -5,8 +5,9 @@ import torch
 
 from unet_lessons.analysis import trace_shapes
 from unet_lessons.data import sample_photo
-from unet_lessons.init import (INIT_SCHEMES, activation_stds, compare_init_schemes, gradient_norms,
-                               initialize_weights, initialized_unet, noise_prediction_loss, noisy_photo_batch)
+from unet_lessons.init import (INIT_SCHEMES, activation_stds, compare_init_schemes, early_training_losses,
+                               gradient_norms, initialize_weights, initialized_unet, noise_prediction_loss,
+                               noisy_photo_batch)
 from unet_lessons.resblock import ResBlock
 from unet_lessons.unet import UNet
 
@@ -19,10 +20,14 @@ def test_initialize_weights_zeroes_the_output_conv(tiny_config):
 
 
 def test_initialized_unet_schemes(tiny_config):
+    state = torch.get_rng_state()
     default = initialized_unet(tiny_config, "pytorch_default", seed=3)
+    assert torch.equal(torch.get_rng_state(), state)  # the global random state is left alone
     torch.manual_seed(3)
     assert torch.equal(default.init_conv.weight, UNet(tiny_config).init_conv.weight)  # seeded like a plain UNet
     chapter = initialized_unet(tiny_config, "chapter", seed=3)
+    torch.manual_seed(99)  # the global state must not matter
+    assert torch.equal(initialized_unet(tiny_config, "chapter", seed=3).init_conv.weight, chapter.init_conv.weight)
     zero_residual = initialized_unet(tiny_config, "zero_residual", seed=3)
     res_blocks = [m for m in zero_residual.modules() if isinstance(m, ResBlock)]
     assert all(block.conv2.weight.count_nonzero() == 0 for block in res_blocks)
@@ -90,5 +95,17 @@ def test_compare_init_schemes(tiny_config):
     after_one_step = compare_init_schemes(tiny_config, ("chapter",), timestep=200, optimizer_steps=1, batch_size=2)
     body = [n.value for n in after_one_step["chapter"].gradient_norms if n.kind not in ("OutConv", "OutNorm")]
     assert max(body) > 0  # one step makes out_conv non-zero, and the gradient reaches the body
+    assert compare_init_schemes(tiny_config, timestep=200, batch_size=2)["chapter"] is results["chapter"]  # cached
     with pytest.raises(ValueError, match="optimizer_steps=-1"):
         compare_init_schemes(tiny_config, optimizer_steps=-1)
+
+
+def test_early_training_losses(tiny_config):
+    losses = early_training_losses(tiny_config, ("pytorch_default", "chapter"), steps=3, batch_size=2)
+    assert list(losses) == ["pytorch_default", "chapter"] and all(len(v) == 3 for v in losses.values())
+    # Step 0 of the zero-output scheme is the first batch's noise mean square.
+    timestep = int(torch.randint(0, 1000, (1,), generator=torch.Generator().manual_seed(0)))
+    _, _, noise = noisy_photo_batch(tiny_config.image_size, 2, timestep, seed=1)
+    assert losses["chapter"][0] == pytest.approx(noise.pow(2).mean().item(), rel=1e-6)
+    assert losses["pytorch_default"][0] != pytest.approx(losses["chapter"][0], rel=1e-3)
+    assert losses == early_training_losses(tiny_config, ("pytorch_default", "chapter"), steps=3, batch_size=2)

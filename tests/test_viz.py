@@ -6,7 +6,7 @@ import torch
 from unet_lessons.analysis import trace_shapes
 from unet_lessons.configs import PRESETS, UNetConfig
 from unet_lessons.unet import UNet
-from unet_lessons.viz._common import format_shape
+from unet_lessons.viz._common import format_shape, rounded
 from unet_lessons.viz.hourglass import BOX_LABELS, hourglass_figure
 
 DDPM_CONFIG = UNetConfig(image_size=32, channel_mults=(1, 2, 2, 2), attention_resolutions=(16,), topology="ddpm")
@@ -148,3 +148,7 @@ def test_hourglass_fonts_are_projector_sized():
     figure = hourglass_figure(CONFIGS["chapter_example"])
     assert block_labels(figure).textfont.size >= 14
     assert all(annotation.font.size >= 14 for annotation in figure.layout.annotations)
+
+
+def test_rounded_keeps_four_significant_digits():
+    assert rounded([138.3812, 0.000123456, 0.0, 1.0]) == [138.4, 0.0001235, 0.0, 1.0]

@@ -2,14 +2,13 @@
 
 import pytest
 
+from unet_lessons.analysis import trace_shapes
 from unet_lessons.init import BlockStat
-from unet_lessons.viz.init_stats import activation_std_figure, block_labels, gradient_norm_figure
+from unet_lessons.viz.init_stats import activation_std_figure, block_labels, gradient_norm_figure, loss_curve_figure
 
 
 def _stats(config, values):
-    from unet_lessons.analysis import trace_shapes
-
-    rows = [row for row in trace_shapes(config)][:len(values)]
+    rows = trace_shapes(config)[:len(values)]
     return [BlockStat(row.name, row.kind, value) for row, value in zip(rows, values)]
 
 
@@ -37,3 +36,10 @@ def test_activation_figure_needs_a_scheme(tiny_config):
     assert activation_std_figure({"a": _stats(tiny_config, [1.0, 2.0])}, tiny_config).data[0].x == (0, 1)
     with pytest.raises(ValueError, match="at least one scheme"):
         activation_std_figure({}, tiny_config)
+
+
+def test_loss_curve_figure_has_one_line_per_scheme_and_the_zero_level():
+    fig = loss_curve_figure({"a": [1.2, 1.1], "b": [1.0, 0.99]})
+    assert [trace.name for trace in fig.data] == ["a", "b"]
+    assert list(fig.data[1].y) == [1.0, 0.99]
+    assert any(shape.y0 == 1.0 for shape in fig.layout.shapes)

@@ -16,7 +16,7 @@ def test_group_statistics_figure_plots_measured_means_and_stds():
     assert len(fig.data) == 4  # (before, after) x (mean, std)
     by_name_and_axis = {(trace.name, trace.xaxis): trace for trace in fig.data}
     before_std = by_name_and_axis[("before GroupNorm", "x2")].y
-    assert before_std == pytest.approx(before.reshape(4, -1).std(dim=1, unbiased=False).tolist(), rel=1e-5)
+    assert before_std == pytest.approx(before.reshape(4, -1).std(dim=1, unbiased=False).tolist(), rel=1e-3)
     assert by_name_and_axis[("after GroupNorm", "x2")].y == pytest.approx([1.0] * 4, abs=1e-3)
     assert max(abs(v) for v in by_name_and_axis[("after GroupNorm", "x")].y) < 1e-5
 

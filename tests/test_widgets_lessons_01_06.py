@@ -2,11 +2,16 @@
 
 from unet_lessons.configs import UNetConfig
 from unet_lessons.data import sample_photo
+from unet_lessons.viz.style import use_course_style
 from unet_lessons.viz.widgets import init_explorer, resblock_explorer
 
 
 def _text(output):
     return "".join(item.get("text", "") for item in output.outputs)
+
+
+def _plotly_figures(output):
+    return [item for item in output.outputs if "application/vnd.plotly.v1+json" in item.get("data", {})]
 
 
 def test_resblock_explorer_updates_and_shows_errors():
@@ -22,13 +27,13 @@ def test_resblock_explorer_updates_and_shows_errors():
 
 
 def test_init_explorer_redraws_and_needs_a_scheme(tiny_config):
+    use_course_style()  # as every notebook does: plotly figures become plotly-JSON outputs
     config = tiny_config.replace(base_channels=8)
     explorer = init_explorer(config, base_channel_choices=(8, 16))
     boxes = explorer.children[0].children
     timestep, base_channels, steps = explorer.children[1].children
     output = explorer.children[2]
-    figures = [item for item in output.outputs if "data" in item]
-    assert len(figures) == 2 and "t = 500" in _text(output)
+    assert len(_plotly_figures(output)) == 2 and "t = 500" in _text(output)
     timestep.value = 10
     assert "t = 10" in _text(output)
     steps.value = 1
@@ -39,4 +44,4 @@ def test_init_explorer_redraws_and_needs_a_scheme(tiny_config):
     boxes[0].value = True
     assert "PyTorch default" in _text(output) and "chapter" not in _text(output)
     base_channels.value = 16
-    assert len([item for item in output.outputs if "data" in item]) == 2
+    assert len(_plotly_figures(output)) == 2

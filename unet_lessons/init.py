@@ -7,6 +7,7 @@ a model built under one of three init schemes, a batch of noisy photos with its 
 target, and per-block activation standard deviations and gradient norms.
 """
 
+import functools
 from typing import NamedTuple
 
 import torch
@@ -74,14 +75,16 @@ def initialized_unet(config: UNetConfig, scheme: str, seed: int = 0) -> UNet:
 
     ``"pytorch_default"`` keeps PyTorch's own layer initialization; ``"chapter"`` applies
     :func:`initialize_weights`; ``"zero_residual"`` applies it with ``zero_residual_branches=True``.
-    The same seed gives the same default weights, so the schemes differ only by the init.
+    The same seed gives the same default weights, so the schemes differ only by the init. The global
+    random state is left as it was.
     """
     if scheme not in INIT_SCHEMES:
         raise ValueError(f"scheme={scheme!r} is not an init scheme; use one of {list(INIT_SCHEMES)}.")
-    torch.manual_seed(seed)
-    model = UNet(config)
-    if scheme != "pytorch_default":
-        initialize_weights(model, zero_residual_branches=scheme == "zero_residual")
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        model = UNet(config)
+        if scheme != "pytorch_default":  # the chapter's init draws random numbers too
+            initialize_weights(model, zero_residual_branches=scheme == "zero_residual")
     return model
 
 
@@ -186,11 +189,11 @@ def _forward_recording_blocks(model: UNet, x: torch.Tensor, t: torch.Tensor):
 
 
 class InitMeasurement(NamedTuple):
-    """What :func:`compare_init_schemes` measures for one scheme."""
+    """What :func:`compare_init_schemes` measures for one scheme (tuples: results are cached and shared)."""
 
     loss: float
-    activation_stds: list[BlockStat]
-    gradient_norms: list[BlockStat]
+    activation_stds: tuple[BlockStat, ...]
+    gradient_norms: tuple[BlockStat, ...]
 
 
 def compare_init_schemes(config: UNetConfig, schemes: tuple[str, ...] = tuple(INIT_SCHEMES),
@@ -213,11 +216,20 @@ def compare_init_schemes(config: UNetConfig, schemes: tuple[str, ...] = tuple(IN
 
     Returns:
         scheme -> :class:`InitMeasurement`, in the order of ``schemes``.
+
+    Everything is seeded, so the measurements are cached per arguments: an explorer that shows the
+    lesson's default setting, or comes back to a setting, measures nothing twice.
     """
     if optimizer_steps < 0:
         raise ValueError(f"optimizer_steps={optimizer_steps}: must be 0 or more.")
+    return dict(_measure_schemes(config, tuple(schemes), timestep, optimizer_steps, learning_rate, batch_size, seed))
+
+
+@functools.lru_cache(maxsize=32)
+def _measure_schemes(config: UNetConfig, schemes: tuple[str, ...], timestep: int, optimizer_steps: int,
+                     learning_rate: float, batch_size: int, seed: int) -> tuple[tuple[str, InitMeasurement], ...]:
     x, t, noise = noisy_photo_batch(config.image_size, batch_size, timestep, seed)
-    results = {}
+    results = []
     for scheme in schemes:
         model = initialized_unet(config, scheme, seed)
         optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
@@ -227,5 +239,34 @@ def compare_init_schemes(config: UNetConfig, schemes: tuple[str, ...] = tuple(IN
             optimizer.step()
         with torch.no_grad():
             loss = noise_prediction_loss(model, x, t, noise).item()
-        results[scheme] = InitMeasurement(loss, activation_stds(model, x, t), gradient_norms(model, x, t, noise))
-    return results
+        results.append((scheme, InitMeasurement(loss, tuple(activation_stds(model, x, t)),
+                                                tuple(gradient_norms(model, x, t, noise)))))
+    return tuple(results)
+
+
+def early_training_losses(config: UNetConfig, schemes: tuple[str, ...] = tuple(INIT_SCHEMES), steps: int = 10,
+                          learning_rate: float = 2e-4, batch_size: int = 4, seed: int = 0) -> dict[str, list[float]]:
+    """The training loss of the first ``steps`` Adam steps under each init scheme.
+
+    Each step draws a fresh batch (:func:`noisy_photo_batch` with its own noise and a random timestep);
+    every scheme sees the same sequence of batches. Far too short to say where training ends: it shows
+    how each scheme *starts*.
+
+    Returns:
+        scheme -> the loss of each step, measured before that step's update.
+    """
+    timesteps = torch.randint(0, NUM_TIMESTEPS, (steps,), generator=torch.Generator().manual_seed(seed))
+    batches = [noisy_photo_batch(config.image_size, batch_size, int(t), seed=seed + 1 + i)
+               for i, t in enumerate(timesteps)]
+    losses = {}
+    for scheme in schemes:
+        model = initialized_unet(config, scheme, seed)
+        optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
+        losses[scheme] = []
+        for x, t, noise in batches:
+            optimizer.zero_grad()
+            loss = noise_prediction_loss(model, x, t, noise)
+            loss.backward()
+            optimizer.step()
+            losses[scheme].append(loss.item())
+    return losses

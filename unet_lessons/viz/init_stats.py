@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 
 from unet_lessons.configs import UNetConfig
 from unet_lessons.init import BlockStat
-from unet_lessons.viz._common import as_trace
+from unet_lessons.viz._common import as_trace, rounded
 from unet_lessons.viz.style import FONT_SIZE, KIND_COLORS, PALETTE
 
 _SHORT_KIND = {"TimeEmbedding": "Time", "InitConv": "InitConv", "ResBlock": "Res", "Attention": "Attn",
@@ -75,7 +75,7 @@ def _per_block_figure(values_by_scheme: dict[str, list[BlockStat]], config: UNet
         symbol, dash = _SCHEME_STYLES[i % len(_SCHEME_STYLES)]
         fig.add_trace(go.Scatter(
             x=list(range(len(stats))),
-            y=[stat.value if stat.value > 0 else zero_line for stat in stats],
+            y=rounded(stat.value if stat.value > 0 else zero_line for stat in stats),
             mode="lines+markers", name=label,
             line=dict(color=PALETTE[i], dash=dash, width=3),
             marker=dict(symbol=symbol, size=11, color=PALETTE[i], line=dict(width=1, color="white")),
@@ -113,3 +113,27 @@ def _add_stage_bands(fig: go.Figure, stages: list[str]) -> None:
         fig.add_vrect(x0=positions[0] - 0.5, x1=positions[-1] + 0.5, fillcolor=color, opacity=0.12,
                       line_width=0, annotation_text=stage, annotation_position="top left",
                       annotation_font_size=FONT_SIZE - 2)
+
+
+def loss_curve_figure(losses_by_scheme: dict[str, list[float]],
+                      title: str = "The first training steps (Adam, a fresh batch each step)") -> go.Figure:
+    """The loss at each of the first training steps, one line per scheme, with the level 1.0 marked
+    (the loss of a prediction that is exactly zero, for noise of variance 1).
+
+    Args:
+        losses_by_scheme: legend label -> losses, e.g. from :func:`unet_lessons.init.early_training_losses`.
+        title: figure title.
+    """
+    fig = go.Figure()
+    for i, (label, losses) in enumerate(losses_by_scheme.items()):
+        symbol, dash = _SCHEME_STYLES[i % len(_SCHEME_STYLES)]
+        fig.add_trace(go.Scatter(x=list(range(len(losses))), y=rounded(losses), mode="lines+markers", name=label,
+                                 line=dict(color=PALETTE[i], dash=dash, width=3),
+                                 marker=dict(symbol=symbol, size=11, color=PALETTE[i])))
+    fig.add_hline(y=1.0, line=dict(color="grey", dash="dot", width=1), annotation_text="predict 0: loss ≈ 1",
+                  annotation_position="top right", annotation_font_size=FONT_SIZE - 2)
+    fig.update_xaxes(title="training step", dtick=1)
+    fig.update_yaxes(title="MSE loss (noise prediction)")
+    fig.update_layout(title=title, legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0),
+                      margin=dict(t=110), height=480)
+    return fig

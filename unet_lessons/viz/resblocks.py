@@ -12,6 +12,7 @@ from torch import nn
 from unet_lessons.analysis import count_parameters
 from unet_lessons.resblock import ResBlock, group_statistics, resblock_parameter_terms
 from unet_lessons.time_embedding import sinusoidal_embedding
+from unet_lessons.viz._common import rounded
 from unet_lessons.viz.style import PALETTE
 
 
@@ -32,7 +33,7 @@ def group_statistics_figure(before: torch.Tensor, after: torch.Tensor, groups: i
         mean, std = group_statistics(tensor.detach(), groups)
         for col, values in ((1, mean[0]), (2, std[0])):
             fig.add_trace(go.Scatter(
-                x=list(range(groups)), y=values.tolist(), mode="markers", name=label, legendgroup=label,
+                x=list(range(groups)), y=rounded(values.tolist()), mode="markers", name=label, legendgroup=label,
                 showlegend=col == 1, marker=dict(color=color, symbol=symbol, size=11,
                                                  line=dict(width=1, color="black")),
                 hovertemplate="group %{x}: %{y:.3f}<extra>" + label + "</extra>",

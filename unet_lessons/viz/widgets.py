@@ -29,6 +29,10 @@ def _show(output: widgets.Output, build: Callable[[], object]) -> None:
     for item in shown if isinstance(shown, list) else [shown]:
         if isinstance(item, str):
             output.append_stdout(item + "\n")
+        elif hasattr(item, "_repr_mimebundle_"):
+            # A plotly figure: store its own bundle. IPython's formatter would call its _ipython_display_,
+            # which shows the figure beside the widget instead of inside the Output.
+            output.outputs += ({"output_type": "display_data", "data": item._repr_mimebundle_(), "metadata": {}},)
         else:
             output.append_display_data(item)
             if isinstance(item, Figure):
