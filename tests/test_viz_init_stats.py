@@ -32,8 +32,11 @@ def test_one_trace_per_scheme_and_zeros_on_the_zero_line(tiny_config):
     assert len({trace.marker.symbol for trace in fig.data}) == 2  # schemes differ by more than colour
 
 
-def test_activation_figure_needs_a_scheme(tiny_config):
-    assert activation_std_figure({"a": _stats(tiny_config, [1.0, 2.0])}, tiny_config).data[0].x == (0, 1)
+def test_activation_figure_needs_a_scheme_and_labels_zero_only_when_drawn(tiny_config):
+    fig = activation_std_figure({"a": _stats(tiny_config, [1.0, 2.0])}, tiny_config)
+    assert fig.data[0].x == (0, 1)
+    assert "0 (exact)" not in fig.layout.yaxis.ticktext
+    assert all(shape.line.dash != "dot" for shape in fig.layout.shapes)  # no zero line either
     with pytest.raises(ValueError, match="at least one scheme"):
         activation_std_figure({}, tiny_config)
 

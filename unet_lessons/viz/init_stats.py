@@ -82,17 +82,19 @@ def _per_block_figure(values_by_scheme: dict[str, list[BlockStat]], config: UNet
             customdata=[[stat.name, f"{stat.value:.3g}"] for stat in stats],
             hovertemplate="%{customdata[0]}<br>%{customdata[1]}<extra>" + label + "</extra>",
         ))
-    if any(stat.value == 0 for stats in values_by_scheme.values() for stat in stats):
+    has_zeros = any(stat.value == 0 for stats in values_by_scheme.values() for stat in stats)
+    if has_zeros:
         fig.add_hline(y=zero_line, line=dict(color="grey", dash="dot", width=1))
     fig.update_xaxes(tickmode="array", tickvals=list(range(len(names))),
                      ticktext=[labels.get(name, name) for name in names], tickangle=-60,
                      title="block, in forward order")
-    # One tick per decade above the zero line, and the zero line itself labelled "0".
+    # One tick per decade above the zero line, and the zero line itself labelled "0" when it is used.
     top = math.ceil(math.log10(max(positive))) if positive else 0
     decades = range(round(math.log10(zero_line)) + 1, top + 1)
+    zero_tick = [zero_line] if has_zeros else []
     fig.update_yaxes(type="log", title=y_title, tickmode="array",
-                     tickvals=[zero_line] + [10.0 ** k for k in decades],
-                     ticktext=["0 (exact)"] + [f"10<sup>{k}</sup>" for k in decades])
+                     tickvals=zero_tick + [10.0 ** k for k in decades],
+                     ticktext=["0 (exact)"] * len(zero_tick) + [f"10<sup>{k}</sup>" for k in decades])
     fig.update_layout(title=title, legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0),
                       margin=dict(t=110), height=560)
     return fig

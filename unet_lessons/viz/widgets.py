@@ -3,9 +3,7 @@
 from collections.abc import Callable
 
 import ipywidgets as widgets
-import matplotlib.pyplot as plt
 import torch
-from matplotlib.figure import Figure
 
 from unet_lessons.configs import UNetConfig
 from unet_lessons.init import INIT_SCHEMES, compare_init_schemes
@@ -14,29 +12,27 @@ from unet_lessons.viz.resblocks import resblock_report
 
 
 def _show(output: widgets.Output, build: Callable[[], object]) -> None:
-    """Replace what ``output`` shows with what ``build()`` returns: text, a figure, or a list of figures.
+    """Replace what ``output`` shows with what ``build()`` returns: text, a plotly figure, or a list of them.
 
-    A ``ValueError`` (an invalid combination of controls) is shown as its message, never raised. Writing
-    ``output.outputs`` directly works the same in a kernel and in a plain Python process, so the
-    explorers can be tested without a notebook.
+    The new content is computed first and swapped in at once, so the previous view stays up while a
+    measurement runs. A ``ValueError`` (an invalid combination of controls) is shown as its message, never
+    raised. Writing ``output.outputs`` directly works the same in a kernel and in a plain Python process,
+    so the explorers can be tested without a notebook.
     """
-    output.outputs = ()
     try:
         shown = build()
     except ValueError as error:
-        output.append_stdout(f"⚠️ {error}\n")
-        return
-    for item in shown if isinstance(shown, list) else [shown]:
-        if isinstance(item, str):
-            output.append_stdout(item + "\n")
-        elif hasattr(item, "_repr_mimebundle_"):
-            # A plotly figure: store its own bundle. IPython's formatter would call its _ipython_display_,
-            # which shows the figure beside the widget instead of inside the Output.
-            output.outputs += ({"output_type": "display_data", "data": item._repr_mimebundle_(), "metadata": {}},)
-        else:
-            output.append_display_data(item)
-            if isinstance(item, Figure):
-                plt.close(item)  # shown once, in the Output only
+        shown = f"⚠️ {error}"
+    output.outputs = tuple(_as_output(item) for item in (shown if isinstance(shown, list) else [shown]))
+
+
+def _as_output(item: object) -> dict:
+    """One entry of ``Output.outputs`` for a string or a plotly figure."""
+    if isinstance(item, str):
+        return {"output_type": "stream", "name": "stdout", "text": item + "\n"}
+    # A plotly figure brings its own bundle. (IPython's formatter would call the figure's
+    # _ipython_display_, which shows it beside the widget instead of inside the Output.)
+    return {"output_type": "display_data", "data": item._repr_mimebundle_(), "metadata": {}}
 
 
 # Lesson 01: ResBlocks
