@@ -2,12 +2,12 @@
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from unet_lessons.analysis import trace_shapes
 from unet_lessons.data import sample_photo
 from unet_lessons.init import (INIT_SCHEMES, activation_stds, compare_init_schemes, early_training_losses,
-                               gradient_norms, initialize_weights, initialized_unet, noise_prediction_loss,
-                               noisy_photo_batch)
+                               gradient_norms, initialize_weights, initialized_unet, noisy_photo_batch)
 from unet_lessons.resblock import ResBlock
 from unet_lessons.unet import UNet
 
@@ -41,7 +41,7 @@ def test_noisy_photo_batch_follows_the_schedule():
     assert x.shape == noise.shape == (3, 3, 16, 16) and t.tolist() == [0, 0, 0]
     photo = sample_photo(16)
     # At t = 0 alpha_bar = 1 - 1e-4: almost the photo, with 1% of the noise.
-    assert torch.allclose(x, (1 - 1e-4) ** 0.5 * photo + 1e-2 * noise, atol=1e-6)
+    assert torch.allclose(x, (1 - 1e-4) ** 0.5 * photo + 1e-2 * noise, atol=1e-4)  # float32 schedule
     assert not torch.equal(noise[0], noise[1])  # each copy has its own noise
     late, _, _ = noisy_photo_batch(16, batch_size=3, timestep=999, seed=1)
     assert (late - noise).abs().max() < 0.01  # at t = 999 almost pure noise: sqrt(alpha_bar) is about 0.0066
@@ -66,7 +66,7 @@ def test_gradient_norms_partition_the_gradient(tiny_config):
     x, t, noise = noisy_photo_batch(tiny_config.image_size, 2)
     norms = gradient_norms(model, x, t, noise)
     assert [n.name for n in norms] == [row.name for row in trace_shapes(tiny_config)]
-    noise_prediction_loss(model, x, t, noise).backward()
+    F.mse_loss(model(x, t), noise).backward()
     total = sum(p.grad.pow(2).sum().item() for p in model.parameters())
     assert sum(n.value ** 2 for n in norms) == pytest.approx(total, rel=1e-4)
     assert all(n.value > 0 for n in norms)
@@ -101,11 +101,10 @@ def test_compare_init_schemes(tiny_config):
 
 
 def test_early_training_losses(tiny_config):
-    losses = early_training_losses(tiny_config, ("pytorch_default", "chapter"), steps=3, batch_size=2)
-    assert list(losses) == ["pytorch_default", "chapter"] and all(len(v) == 3 for v in losses.values())
-    # Step 0 of the zero-output scheme is the first batch's noise mean square.
-    timestep = int(torch.randint(0, 1000, (1,), generator=torch.Generator().manual_seed(0)))
-    _, _, noise = noisy_photo_batch(tiny_config.image_size, 2, timestep, seed=1)
-    assert losses["chapter"][0] == pytest.approx(noise.pow(2).mean().item(), rel=1e-6)
+    losses = early_training_losses(tiny_config, steps=3, batch_size=2)
+    assert list(losses) == list(INIT_SCHEMES) and all(len(v) == 3 for v in losses.values())
+    # Both zero-output schemes predict exactly 0 on the same first batch: the same first loss, near 1.
+    assert losses["chapter"][0] == losses["zero_residual"][0]
+    assert 0.5 < losses["chapter"][0] < 1.5
     assert losses["pytorch_default"][0] != pytest.approx(losses["chapter"][0], rel=1e-3)
-    assert losses == early_training_losses(tiny_config, ("pytorch_default", "chapter"), steps=3, batch_size=2)
+    assert losses == early_training_losses(tiny_config, steps=3, batch_size=2)  # seeded

@@ -2,12 +2,14 @@
 
 Used throughout the lessons, most of all ``notebooks/04_assembly.ipynb`` and ``05_configs.ipynb``.
 Tracing builds the model on the meta device: shapes and counts without allocating a single weight.
+The cost measurements at the end (FLOPs, attention-matrix memory) are taught in ``03_attention.ipynb``.
 """
 
 from dataclasses import dataclass
 
 import torch
 from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
 
 from unet_lessons.attention import AttentionBlock
 from unet_lessons.configs import UNetConfig
@@ -117,6 +119,11 @@ def trace_shapes(config_or_model: UNetConfig | UNet, batch_size: int = 1) -> lis
         model = UNet(config)
         x = torch.zeros(batch_size, config.in_channels, config.image_size, config.image_size)
         t = torch.zeros(batch_size, dtype=torch.long)
+    # GroupNorm never changes a shape, and on the meta device its shape rule runs in Python (half of a
+    # trace's time), so this private copy of the model passes its input straight through.
+    for module in model.modules():
+        if isinstance(module, nn.GroupNorm):
+            module.forward = _keep_shape
 
     records = []  # (name, kind, module, input, output), in the order blocks finish
     saved_skips: list[torch.Tensor] = []
@@ -158,6 +165,10 @@ def trace_shapes(config_or_model: UNetConfig | UNet, batch_size: int = 1) -> lis
     return rows
 
 
+def _keep_shape(x: torch.Tensor) -> torch.Tensor:
+    return x
+
+
 def _stage_and_level(name: str, num_levels: int) -> tuple[str, int | None]:
     parts = name.split(".")
     if parts[0] == "encoder":
@@ -166,3 +177,96 @@ def _stage_and_level(name: str, num_levels: int) -> tuple[str, int | None]:
         return "decoder", num_levels - 1 - int(parts[2])  # decoder levels are stored deepest first
     stage = {"time_embed": "time", "init_conv": "input", "bottleneck": "bottleneck"}.get(parts[0], "output")
     return stage, None
+
+
+# What a block costs: parameters, floating-point operations, and the attention matrix's memory.
+
+def count_flops(module: nn.Module, *inputs: torch.Tensor) -> int:
+    """Floating-point operations of one forward pass, counted by ``torch.utils.flop_counter.FlopCounterMode``.
+
+    A multiply-add counts as 2. Only matrix products and convolutions are counted (normalisation,
+    softmax and activations are cheap next to them and ignored). Works on the meta device: pass meta
+    tensors and a module built under ``torch.device("meta")`` to count a big block for free.
+    """
+    with FlopCounterMode(display=False) as counter:
+        module(*inputs)
+    return counter.get_total_flops()
+
+
+def attention_cost(channels: int, resolution: int, num_heads: int = 1, batch_size: int = 1,
+                   groups: int = 32, bytes_per_element: int = 4) -> dict[str, int]:
+    """What one :class:`AttentionBlock` costs on a ``resolution x resolution`` map of ``channels`` channels.
+
+    Built and run on the meta device, so even 64x64 costs no memory and no time.
+
+    Args:
+        channels: channels of the feature map.
+        resolution: height and width of the feature map.
+        num_heads: attention heads (each head has its own HW x HW matrix).
+        batch_size: images per batch.
+        groups: GroupNorm groups of the block.
+        bytes_per_element: 4 for float32.
+
+    Returns:
+        ``resolution``, ``channels``, ``tokens`` (H*W), ``params`` (independent of the resolution),
+        ``flops`` (measured for one forward pass of the whole batch) and ``attention_matrix_bytes``
+        (``tokens * tokens * bytes_per_element * num_heads * batch_size``: the matrix
+        :meth:`AttentionBlock.attention_weights` returns).
+    """
+    with torch.device("meta"):
+        block = AttentionBlock(channels, num_heads, groups)
+        x = torch.zeros(batch_size, channels, resolution, resolution)
+    tokens = resolution * resolution
+    return {
+        "resolution": resolution,
+        "channels": channels,
+        "tokens": tokens,
+        "params": count_parameters(block),
+        "flops": count_flops(block, x),
+        "attention_matrix_bytes": tokens * tokens * bytes_per_element * num_heads * batch_size,
+    }
+
+
+def resblock_cost(channels: int, resolution: int, time_emb_dim: int, batch_size: int = 1,
+                  groups: int = 32) -> dict[str, int]:
+    """What one ``ResBlock(channels, channels)`` costs at ``resolution x resolution`` (meta device).
+
+    Returns:
+        ``resolution``, ``channels``, ``params`` and ``flops`` (one forward pass of the batch).
+    """
+    with torch.device("meta"):
+        block = ResBlock(channels, channels, time_emb_dim, groups=groups)
+        x = torch.zeros(batch_size, channels, resolution, resolution)
+        time_emb = torch.zeros(batch_size, time_emb_dim)
+    return {
+        "resolution": resolution,
+        "channels": channels,
+        "params": count_parameters(block),
+        "flops": count_flops(block, x, time_emb),
+    }
+
+
+def attention_costs_by_level(config: UNetConfig) -> list[dict]:
+    """For each encoder level of ``config``: an attention block's cost next to a ResBlock's, at that level.
+
+    Returns:
+        One row per level: ``level``, ``resolution``, ``channels``, ``has_attention`` (the level is in
+        ``attention_resolutions``), ``attention_params``, ``attention_flops``,
+        ``attention_matrix_bytes``, ``resblock_params``, ``resblock_flops``.
+    """
+    rows = []
+    for level, (resolution, channels) in enumerate(zip(config.level_resolutions, config.level_channels)):
+        attention = attention_cost(channels, resolution, config.num_heads, groups=config.groups)
+        resblock = resblock_cost(channels, resolution, config.time_emb_dim, groups=config.groups)
+        rows.append({
+            "level": level,
+            "resolution": resolution,
+            "channels": channels,
+            "has_attention": resolution in config.attention_resolutions,
+            "attention_params": attention["params"],
+            "attention_flops": attention["flops"],
+            "attention_matrix_bytes": attention["attention_matrix_bytes"],
+            "resblock_params": resblock["params"],
+            "resblock_flops": resblock["flops"],
+        })
+    return rows

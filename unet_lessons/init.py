@@ -19,6 +19,7 @@ from unet_lessons.attention import AttentionBlock
 from unet_lessons.configs import UNetConfig
 from unet_lessons.data import sample_photo
 from unet_lessons.resblock import ResBlock
+from unet_lessons.training import NoiseSchedule, q_sample, train
 from unet_lessons.unet import UNet
 
 # The three schemes the lesson compares, and how the figures label them.
@@ -28,9 +29,7 @@ INIT_SCHEMES = {
     "zero_residual": "chapter + zero residual branches",
 }
 
-# DDPM's linear noise schedule (Ho et al. 2020): beta from 1e-4 to 0.02 over 1000 steps.
-NUM_TIMESTEPS = 1000
-_ALPHA_BAR = torch.cumprod(1 - torch.linspace(1e-4, 0.02, NUM_TIMESTEPS, dtype=torch.float64), dim=0)
+SCHEDULE = NoiseSchedule.linear()  # DDPM's: beta from 1e-4 to 0.02 over 1000 steps
 
 
 def initialize_weights(model: nn.Module, zero_residual_branches: bool = False) -> nn.Module:
@@ -92,7 +91,8 @@ def noisy_photo_batch(image_size: int, batch_size: int = 4, timestep: int = 500,
                       seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """A training batch for noise prediction: copies of the course photo, each with its own noise.
 
-    ``x_t = sqrt(alpha_bar_t) * photo + sqrt(1 - alpha_bar_t) * noise`` with DDPM's linear schedule.
+    ``x_t = sqrt(alpha_bar_t) * photo + sqrt(1 - alpha_bar_t) * noise`` with DDPM's linear schedule
+    (:func:`unet_lessons.training.q_sample`).
 
     Args:
         image_size: height and width of the photo.
@@ -103,18 +103,12 @@ def noisy_photo_batch(image_size: int, batch_size: int = 4, timestep: int = 500,
     Returns:
         ``(x_t, t, noise)``: [batch, 3, size, size], [batch] (long), [batch, 3, size, size].
     """
-    if not 0 <= timestep < NUM_TIMESTEPS:
-        raise ValueError(f"timestep={timestep} is outside the schedule; use 0 <= timestep < {NUM_TIMESTEPS}.")
+    if not 0 <= timestep < SCHEDULE.num_steps:
+        raise ValueError(f"timestep={timestep} is outside the schedule; use 0 <= timestep < {SCHEDULE.num_steps}.")
     photos = sample_photo(image_size).expand(batch_size, -1, -1, -1)  # [1, 3, S, S] -> [B, 3, S, S]
     noise = torch.randn(photos.shape, generator=torch.Generator().manual_seed(seed))
-    alpha_bar = _ALPHA_BAR[timestep].item()
-    x_t = alpha_bar ** 0.5 * photos + (1 - alpha_bar) ** 0.5 * noise
-    return x_t, torch.full((batch_size,), timestep, dtype=torch.long), noise
-
-
-def noise_prediction_loss(model: nn.Module, x: torch.Tensor, t: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
-    """DDPM's training loss: the mean squared error between the predicted and the true noise."""
-    return F.mse_loss(model(x, t), noise)
+    t = torch.full((batch_size,), timestep, dtype=torch.long)
+    return q_sample(photos, t, noise, SCHEDULE), t, noise
 
 
 class BlockStat(NamedTuple):
@@ -145,7 +139,7 @@ def activation_stds(model: UNet, x: torch.Tensor, t: torch.Tensor) -> list[Block
 def gradient_norms(model: UNet, x: torch.Tensor, t: torch.Tensor, noise: torch.Tensor) -> list[BlockStat]:
     """The L2 norm of the loss gradient over each block's parameters, for one batch, in forward order.
 
-    The loss is :func:`noise_prediction_loss`. The blocks (time embedding included) partition the
+    The loss is DDPM's: the mean squared error between ``model(x, t)`` and ``noise``. The blocks (time embedding included) partition the
     parameters, so the squared norms add up to the squared norm of the whole gradient. The model's
     ``.grad`` fields are left untouched.
 
@@ -235,38 +229,27 @@ def _measure_schemes(config: UNetConfig, schemes: tuple[str, ...], timestep: int
         optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
         for _ in range(optimizer_steps):
             optimizer.zero_grad()
-            noise_prediction_loss(model, x, t, noise).backward()
+            F.mse_loss(model(x, t), noise).backward()
             optimizer.step()
         with torch.no_grad():
-            loss = noise_prediction_loss(model, x, t, noise).item()
+            loss = F.mse_loss(model(x, t), noise).item()
         results.append((scheme, InitMeasurement(loss, tuple(activation_stds(model, x, t)),
                                                 tuple(gradient_norms(model, x, t, noise)))))
     return tuple(results)
 
 
-def early_training_losses(config: UNetConfig, schemes: tuple[str, ...] = tuple(INIT_SCHEMES), steps: int = 10,
+def early_training_losses(config: UNetConfig, schemes: tuple[str, ...] = tuple(INIT_SCHEMES), steps: int = 8,
                           learning_rate: float = 2e-4, batch_size: int = 4, seed: int = 0) -> dict[str, list[float]]:
     """The training loss of the first ``steps`` Adam steps under each init scheme.
 
-    Each step draws a fresh batch (:func:`noisy_photo_batch` with its own noise and a random timestep);
-    every scheme sees the same sequence of batches. Far too short to say where training ends: it shows
-    how each scheme *starts*.
+    Trains on the course photo with :func:`unet_lessons.training.train`: every step a fresh batch of
+    noisy copies (own noise, random timesteps), the same batches for every scheme. Far too short to say
+    where training ends: it shows how each scheme *starts*.
 
     Returns:
         scheme -> the loss of each step, measured before that step's update.
     """
-    timesteps = torch.randint(0, NUM_TIMESTEPS, (steps,), generator=torch.Generator().manual_seed(seed))
-    batches = [noisy_photo_batch(config.image_size, batch_size, int(t), seed=seed + 1 + i)
-               for i, t in enumerate(timesteps)]
-    losses = {}
-    for scheme in schemes:
-        model = initialized_unet(config, scheme, seed)
-        optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
-        losses[scheme] = []
-        for x, t, noise in batches:
-            optimizer.zero_grad()
-            loss = noise_prediction_loss(model, x, t, noise)
-            loss.backward()
-            optimizer.step()
-            losses[scheme].append(loss.item())
-    return losses
+    photo = sample_photo(config.image_size)  # [1, 3, S, S]: train() draws batch_size copies of it
+    return {scheme: train(initialized_unet(config, scheme, seed), photo, SCHEDULE, steps, batch_size=batch_size,
+                          lr=learning_rate, seed=seed)
+            for scheme in schemes}

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from unet_lessons.analysis import count_parameters
-from unet_lessons.exercises import report, run_learner_code
+from unet_lessons.exercises import report, run_learner_code, tensor_problem
 from unet_lessons.resblock import Downsample, ResBlock, Upsample
 
 # (in_channels, out_channels, time_emb_dim): same width, wider, narrower, and a decoder-like concat.
@@ -50,11 +50,9 @@ def check_group_norm(function: Callable[[torch.Tensor, int, float], torch.Tensor
         ok, result = run_learner_code(function, x.clone(), groups, 1e-5)
         if not ok:
             return False
-        if result is None:
-            return report(False, "", "Your function returned None: compute the normalized tensor and return it.")
-        if not isinstance(result, torch.Tensor) or tuple(result.shape) != tuple(x.shape):
-            shape = list(result.shape) if isinstance(result, torch.Tensor) else type(result).__name__
-            return report(False, "", f"Return a tensor of the input's shape {list(x.shape)}; got {shape}.")
+        problem = tensor_problem(result, tuple(x.shape), "GroupNorm keeps the input's shape.")
+        if problem:
+            return report(False, "", problem)
         if not torch.allclose(result, F.group_norm(x, groups, eps=1e-5), atol=1e-4):
             return report(False, "", f"The values differ with groups={groups}. Reshape to "
                                      "[batch, groups, -1] so that each group's channels AND pixels are "
