@@ -1,4 +1,4 @@
-"""Unit tests for the cost measurements in unet_lessons/analysis.py (counts and traces: test_unet.py).
+"""Unit tests for the cost measurements and block kinds in unet_lessons/analysis.py (counts and traces: test_unet.py).
 
 One block's cost (count_flops, attention_cost, resblock_cost) first; then a whole model's forward pass
 (count_forward_flops and its breakdowns, forward_memory), checked against hand counts and a real CPU run.
@@ -12,6 +12,7 @@ from unet_lessons.analysis import (
     COMPONENTS,
     attention_cost,
     attention_costs_by_level,
+    block_kind,
     count_flops,
     count_forward_flops,
     count_forward_flops_by_component,
@@ -196,3 +197,12 @@ def test_the_traced_blocks_hold_every_parameter(tiny_config, topology):
     memory = trace_memory(trace_shapes(config), bytes_per_element=1)
     assert memory["parameters"] == sum(p.numel() for p in UNet(config).parameters())
     assert memory == forward_memory(config, bytes_per_element=1)
+
+
+def test_block_kind_names_the_traced_blocks_and_nothing_else(tiny_config):
+    model = UNet(tiny_config)
+    kinds = {name: block_kind(name, module) for name, module in model.named_modules()}
+    traced = {row.name: row.kind for row in trace_shapes(tiny_config)}
+    assert {name: kind for name, kind in kinds.items() if kind is not None} == traced
+    assert block_kind("encoder.levels.0.res_blocks.0.conv1", torch.nn.Conv2d(1, 1, 3)) is None
+    assert block_kind("out_conv", torch.nn.Conv2d(1, 1, 3)) == "OutConv"

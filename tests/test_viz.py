@@ -14,7 +14,7 @@ from unet_lessons.analysis import (
 )
 from unet_lessons.configs import PRESETS, UNetConfig
 from unet_lessons.unet import UNet
-from unet_lessons.viz._common import format_shape
+from unet_lessons.viz._common import format_shape, rounded
 from unet_lessons.viz.breakdown import breakdown_figure, breakdown_table
 from unet_lessons.viz.hourglass import BOX_LABELS, hourglass_figure
 from unet_lessons.viz.scaling import KNOBS, scaling_figure, scaling_rows
@@ -347,3 +347,7 @@ def test_scaling_figure_shows_the_measured_counts_and_the_rules():
         assert list(rule_trace.y) == pytest.approx([row["rule_ratio"] * baseline for row in changed])
         for row, label in zip(changed, rule_trace.x):
             assert f"measured ×{row['ratio']:.2f}" in label and f"rule ×{row['rule_ratio']:.2f}" in label
+
+
+def test_rounded_keeps_four_significant_digits():
+    assert rounded([138.3812, 0.000123456, 0.0, 1.0]) == [138.4, 0.0001235, 0.0, 1.0]

@@ -72,13 +72,20 @@ def count_parameters_by_kind(model: nn.Module) -> dict[str, int]:
     """
     totals: dict[str, int] = {}
     for name, module in model.named_modules():
-        kind = _kind(name, module)
+        kind = block_kind(name, module)
         if kind is not None:
             totals[kind] = totals.get(kind, 0) + count_parameters(module)
     return totals
 
 
-def _kind(name: str, module: nn.Module) -> str | None:
+def block_kind(name: str, module: nn.Module) -> str | None:
+    """The lesson name of a UNet block (``"ResBlock"``, ``"InitConv"``, ...), or None for anything else.
+
+    Args:
+        name: the module's name in ``model.named_modules()`` (``init_conv``, ``out_norm`` and ``out_conv``
+            are recognised by name).
+        module: the module itself (the other kinds are recognised by class).
+    """
     return _NAMED_KINDS.get(name) or _KINDS.get(type(module))
 
 
@@ -134,7 +141,7 @@ def trace_shapes(config_or_model: UNetConfig | UNet, batch_size: int = 1) -> lis
 
     handles = [model.encoder.register_forward_hook(keep_skips)]
     for name, module in model.named_modules():
-        kind = _kind(name, module)
+        kind = block_kind(name, module)
         if kind is not None:
             handles.append(module.register_forward_hook(record(name, kind)))
     try:

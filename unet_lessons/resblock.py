@@ -4,8 +4,11 @@ Taught in ``notebooks/01_resblocks.ipynb``.
 
 A ``ResBlock`` keeps the spatial size and (optionally) changes the channel count; it is the only block
 that hears the diffusion timestep. ``Downsample`` halves the resolution, ``Upsample`` doubles it; both
-keep the channel count.
+keep the channel count. ``resblock_parameter_terms`` and ``group_statistics`` are the lesson's
+measuring tools: a ResBlock's parameter count layer by layer, and the per-group statistics GroupNorm uses.
 """
+
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -106,3 +109,61 @@ class Upsample(nn.Module):
         """x: [batch, channels, height, width] -> [batch, channels, 2*height, 2*width]."""
         x = F.interpolate(x, scale_factor=2, mode="nearest")
         return self.conv(x)
+
+
+@dataclass(frozen=True)
+class ParameterTerm:
+    """One layer's share of a ResBlock's parameters.
+
+    ``layer`` is the ResBlock attribute that holds the parameters, ``formula`` the count in symbols
+    (``C_in``, ``C_out``, ``T`` = time embedding size) and ``count`` its value.
+    """
+
+    layer: str
+    formula: str
+    count: int
+
+
+def resblock_parameter_terms(in_channels: int, out_channels: int, time_emb_dim: int) -> list[ParameterTerm]:
+    """The parameter count of ``ResBlock(in_channels, out_channels, time_emb_dim)``, one term per layer.
+
+    The terms sum to ``count_parameters(ResBlock(...))``; a 3x3 conv has ``3*3*C_in*C_out`` weights plus
+    one bias per output channel, a GroupNorm one scale and one shift per channel. The shortcut is a 1x1
+    conv only when the channel count changes, otherwise it has no parameters.
+
+    Args:
+        in_channels: ``C_in``.
+        out_channels: ``C_out``.
+        time_emb_dim: ``T``, the size of the time embedding vector.
+    """
+    changes_channels = in_channels != out_channels
+    return [
+        ParameterTerm("norm1", "2·C_in", 2 * in_channels),
+        ParameterTerm("conv1", "3·3·C_in·C_out + C_out", 9 * in_channels * out_channels + out_channels),
+        ParameterTerm("time_proj", "T·C_out + C_out", time_emb_dim * out_channels + out_channels),
+        ParameterTerm("norm2", "2·C_out", 2 * out_channels),
+        ParameterTerm("conv2", "3·3·C_out·C_out + C_out", 9 * out_channels * out_channels + out_channels),
+        ParameterTerm("shortcut", "C_in·C_out + C_out" if changes_channels else "0 (identity)",
+                      in_channels * out_channels + out_channels if changes_channels else 0),
+    ]
+
+
+def group_statistics(x: torch.Tensor, groups: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The mean and standard deviation of every channel group, as GroupNorm computes them.
+
+    GroupNorm splits the channels into ``groups`` consecutive groups and normalizes each group of each
+    image over its channels and all its pixels together.
+
+    Args:
+        x: [batch, channels, height, width].
+        groups: number of groups; must divide ``channels``.
+
+    Returns:
+        ``(mean, std)``, each [batch, groups] (std without Bessel's correction, as GroupNorm uses).
+    """
+    batch, channels = x.shape[:2]
+    if channels % groups != 0:
+        raise ValueError(f"group_statistics: channels={channels} is not divisible by groups={groups}; "
+                         f"use a number of groups that divides {channels}.")
+    grouped = x.reshape(batch, groups, -1)  # [B, C, H, W] -> [B, G, C/G * H * W]
+    return grouped.mean(dim=2), grouped.std(dim=2, unbiased=False)

@@ -83,3 +83,12 @@ def format_resolution(resolution: int) -> str:
 def is_spatial(row: TraceRow) -> bool:
     """True for blocks whose output is an image-like [B, C, H, W] (all but the time embedding)."""
     return len(row.out_shape) == 4
+
+
+def rounded(values, digits: int = 4) -> list[float]:
+    """Measured values to ``digits`` significant digits, for a figure's data.
+
+    A figure stored in a notebook is compared by nbval; the last bits of a float32 measurement can differ
+    between CPUs, four digits do not (and are all a plot can show).
+    """
+    return [float(f"{float(value):.{digits}g}") for value in values]

@@ -5,8 +5,9 @@ the configuration). All the work happens in :func:`explorer_state`, a pure funct
 the widget only reads its controls, calls it, and shows the result. Figures are plain ``go.Figure``
 shown inside ``ipywidgets.Output`` (``go.FigureWidget`` would store megabytes of JavaScript per widget).
 
-The lesson explorers further down (lesson 02: time embedding, lesson 03: attention) are factories: each
-wires a few controls to one builder and returns the container for the notebook to display.
+The lesson explorers further down (lesson 01: ResBlocks, 02: time embedding, 03: attention, 06:
+initialization) are factories: each wires a few controls to one builder and returns the container for the
+notebook to display.
 """
 
 import base64
@@ -23,11 +24,14 @@ from matplotlib.figure import Figure
 from torch import nn
 
 from unet_lessons.configs import PRESETS, TOPOLOGIES, UNetConfig
+from unet_lessons.init import INIT_SCHEMES, compare_init_schemes
 from unet_lessons.time_embedding import TimeEmbedding
 from unet_lessons.viz._common import cached_trace, format_count
 from unet_lessons.viz.attention_maps import attention_map_figure
 from unet_lessons.viz.breakdown import breakdown_figure
 from unet_lessons.viz.hourglass import hourglass_figure
+from unet_lessons.viz.init_stats import activation_std_figure, gradient_norm_figure
+from unet_lessons.viz.resblocks import resblock_report
 from unet_lessons.viz.shapes import shape_table
 from unet_lessons.viz.style import ERROR_COLOR
 from unet_lessons.viz.time_embedding import embedding_vector_figure, time_response_figure
@@ -211,29 +215,69 @@ def unet_explorer(preset: str = "chapter_example") -> UNetExplorer:
     return UNetExplorer(preset)
 
 
-def _display_data(figure: Figure | go.Figure) -> dict:
-    """One notebook output holding ``figure``: plotly as its JSON mimetype, matplotlib as a PNG."""
-    if isinstance(figure, go.Figure):
-        data = figure._repr_mimebundle_()  # plotly JSON; JupyterLab draws it with its bundled plotly.js
+def _display_data(item: Figure | go.Figure | str) -> dict:
+    """One notebook output holding ``item``: plotly as its JSON mimetype, matplotlib as a PNG, text as text."""
+    if isinstance(item, str):
+        return {"output_type": "stream", "name": "stdout", "text": item + "\n"}
+    if isinstance(item, go.Figure):
+        # plotly JSON; JupyterLab draws it with its bundled plotly.js. (IPython's own formatter would call
+        # the figure's _ipython_display_ and show it beside the widget instead of inside the Output.)
+        data = item._repr_mimebundle_()
     else:
         png = io.BytesIO()
-        figure.savefig(png, format="png", bbox_inches="tight")
-        plt.close(figure)  # shown once, in the Output only
-        data = {"image/png": base64.b64encode(png.getvalue()).decode(), "text/plain": repr(figure)}
+        item.savefig(png, format="png", bbox_inches="tight")
+        plt.close(item)  # shown once, in the Output only
+        data = {"image/png": base64.b64encode(png.getvalue()).decode(), "text/plain": repr(item)}
     return {"output_type": "display_data", "data": data, "metadata": {}}
 
 
-def _redraw(output: widgets.Output, build: Callable[[], Figure | go.Figure]) -> None:
-    """Replace what ``output`` shows with the figure ``build()`` returns, or with its error message.
+def _redraw(output: widgets.Output, build: Callable[[], object]) -> None:
+    """Replace what ``output`` shows with what ``build()`` returns (a figure, a text, or a list of them),
+    or with its error message.
 
     Setting ``output.outputs`` (instead of ``with output: display(...)``) works the same inside a kernel
-    and in a plain Python process, so the explorers are tested without a notebook; the old figure is
-    replaced in one step, without a blank flash.
+    and in a plain Python process, so the explorers are tested without a notebook; the old view stays up
+    while ``build()`` runs and is replaced in one step, without a blank flash.
     """
     try:
-        output.outputs = (_display_data(build()),)
+        shown = build()
+        output.outputs = tuple(_display_data(item) for item in (shown if isinstance(shown, list) else [shown]))
     except ValueError as error:  # an invalid combination is shown in the widget, never raised
         output.outputs = ({"output_type": "stream", "name": "stdout", "text": f"⚠️ {error}\n"},)
+
+
+# Lesson 01: ResBlocks
+
+_CHANNEL_CHOICES = [16, 24, 32, 48, 64, 96, 128, 256]
+_GROUP_CHOICES = [1, 2, 4, 8, 16, 32]
+
+
+def resblock_explorer(image: torch.Tensor, in_channels: int = 64, out_channels: int = 128,
+                      groups: int = 32) -> widgets.VBox:
+    """Pick a ResBlock's channels and groups; see its shortcut, its parameters term by term and its
+    output on ``image`` (text from :func:`unet_lessons.viz.resblocks.resblock_report`).
+
+    Channels that ``groups`` does not divide show ResBlock's ``ValueError`` message in the widget.
+
+    Args:
+        image: the photo, [1, 3, H, W].
+        in_channels, out_channels, groups: the starting values of the controls.
+    """
+    style = {"description_width": "110px"}
+    in_control = widgets.Dropdown(options=_CHANNEL_CHOICES, value=in_channels, description="in_channels",
+                                  style=style)
+    out_control = widgets.Dropdown(options=_CHANNEL_CHOICES, value=out_channels, description="out_channels",
+                                   style=style)
+    groups_control = widgets.Dropdown(options=_GROUP_CHOICES, value=groups, description="groups", style=style)
+    output = widgets.Output()
+
+    def update(_=None):
+        _redraw(output, lambda: resblock_report(in_control.value, out_control.value, groups_control.value, image))
+
+    for control in (in_control, out_control, groups_control):
+        control.observe(update, names="value")
+    update()
+    return widgets.VBox([widgets.HBox([in_control, out_control, groups_control]), output])
 
 
 # Lesson 02: time embedding
@@ -307,3 +351,47 @@ def attention_explorer(image: torch.Tensor, weights: torch.Tensor) -> widgets.VB
         control.observe(update, names="value")
     update()
     return widgets.VBox([widgets.HBox([query_x, query_y, head]), output])
+
+
+# Lesson 06: initialization
+
+def init_explorer(config: UNetConfig, base_channel_choices: tuple[int, ...] = (32, 64)) -> widgets.VBox:
+    """Compare init schemes on a small UNet: tick schemes, move the timestep, change the width, take a
+    few Adam steps; the activation-std and gradient-norm figures are measured again on every change.
+
+    Args:
+        config: the small model to measure; ``base_channels`` is replaced by the chosen width.
+        base_channel_choices: widths offered (each must be divisible by ``config.groups``).
+    """
+    scheme_boxes = {scheme: widgets.Checkbox(value=True, description=label, indent=False)
+                    for scheme, label in INIT_SCHEMES.items()}
+    timestep = widgets.IntSlider(value=500, min=0, max=999, step=1, description="timestep t",
+                                 continuous_update=False, style={"description_width": "initial"})
+    base_channels = widgets.Dropdown(options=list(base_channel_choices), value=config.base_channels,
+                                     description="base_channels", style={"description_width": "initial"})
+    steps = widgets.IntSlider(value=0, min=0, max=3, description="Adam steps first", continuous_update=False,
+                              style={"description_width": "initial"})
+    output = widgets.Output()
+
+    def build():
+        schemes = tuple(scheme for scheme, box in scheme_boxes.items() if box.value)
+        if not schemes:
+            raise ValueError("No scheme ticked: tick at least one init scheme to measure.")
+        model_config = config.replace(base_channels=base_channels.value).validate()
+        results = compare_init_schemes(model_config, schemes, timestep=timestep.value,
+                                       optimizer_steps=steps.value)
+        after = f"after {steps.value} Adam step(s)" if steps.value else "at initialization"
+        losses = "   ".join(f"{INIT_SCHEMES[s]}: {m.loss:.4f}" for s, m in results.items())
+        return [
+            f"loss {after}, t = {timestep.value}:  {losses}",
+            activation_std_figure({INIT_SCHEMES[s]: m.activation_stds for s, m in results.items()},
+                                  model_config, title=f"Activation std through the depth, {after}"),
+            gradient_norm_figure({INIT_SCHEMES[s]: m.gradient_norms for s, m in results.items()},
+                                 model_config, title=f"Gradient norm per block, {after}"),
+        ]
+
+    for control in (*scheme_boxes.values(), timestep, base_channels, steps):
+        control.observe(lambda _: _redraw(output, build), names="value")
+    _redraw(output, build)
+    return widgets.VBox([widgets.HBox(list(scheme_boxes.values())),
+                         widgets.HBox([timestep, base_channels, steps]), output])

@@ -1,0 +1,39 @@
+"""Lesson 01 builders: the GroupNorm statistics figure and the ResBlock report."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from unet_lessons.analysis import count_parameters
+from unet_lessons.data import sample_photo
+from unet_lessons.resblock import ResBlock
+from unet_lessons.viz.resblocks import group_statistics_figure, resblock_report
+
+
+def test_group_statistics_figure_plots_measured_means_and_stds():
+    before = torch.randn(1, 8, 6, 6) * 2 + 1
+    fig = group_statistics_figure(before, F.group_norm(before, 4), groups=4)
+    assert len(fig.data) == 4  # (before, after) x (mean, std)
+    by_name_and_axis = {(trace.name, trace.xaxis): trace for trace in fig.data}
+    before_std = by_name_and_axis[("before GroupNorm", "x2")].y
+    assert before_std == pytest.approx(before.reshape(4, -1).std(dim=1, unbiased=False).tolist(), rel=1e-3)
+    assert by_name_and_axis[("after GroupNorm", "x2")].y == pytest.approx([1.0] * 4, abs=1e-3)
+    assert max(abs(v) for v in by_name_and_axis[("after GroupNorm", "x")].y) < 1e-5
+
+
+def test_resblock_report_counts_and_describes_the_block():
+    photo = sample_photo(16)
+    report = resblock_report(32, 64, 8, photo, time_emb_dim=64)
+    expected = count_parameters(ResBlock(32, 64, 64, groups=8))
+    assert "shortcut: 1x1 conv" in report
+    assert f"= {expected:>9,}   equal ✓" in report
+    assert "3·3·32·64 + 64" in report  # the formula with the numbers substituted
+    assert "shape [1, 64, 16, 16]" in report
+    assert "shortcut: identity" in resblock_report(32, 32, 8, photo, time_emb_dim=64)
+
+
+def test_resblock_report_is_seeded_and_rejects_bad_groups():
+    photo = sample_photo(16)
+    assert resblock_report(16, 16, 4, photo) == resblock_report(16, 16, 4, photo)
+    with pytest.raises(ValueError, match="in_channels=24 is not divisible by groups=16"):
+        resblock_report(24, 32, 16, photo)

@@ -1,0 +1,103 @@
+"""What a ResBlock does to a real feature map, and what it costs in parameters (lesson 01).
+
+``group_statistics_figure`` measures GroupNorm's effect; ``resblock_report`` builds one ResBlock, runs
+the course photo through it and describes the result in text (the explorer prints it).
+"""
+
+import plotly.graph_objects as go
+import torch
+from plotly.subplots import make_subplots
+from torch import nn
+
+from unet_lessons.analysis import count_parameters
+from unet_lessons.resblock import ResBlock, group_statistics, resblock_parameter_terms
+from unet_lessons.time_embedding import sinusoidal_embedding
+from unet_lessons.viz._common import rounded
+from unet_lessons.viz.style import PALETTE
+
+
+def group_statistics_figure(before: torch.Tensor, after: torch.Tensor, groups: int,
+                            title: str = "GroupNorm, measured: every group's mean and std") -> go.Figure:
+    """Per-group mean (left) and standard deviation (right) of one feature map, before and after a GroupNorm.
+
+    Args:
+        before: the GroupNorm's input, [1, C, H, W].
+        after: its output, [1, C, H, W].
+        groups: the GroupNorm's number of groups.
+        title: figure title.
+    """
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("mean of each group", "std of each group"),
+                        horizontal_spacing=0.12)
+    for tensor, label, color, symbol in ((before, "before GroupNorm", PALETTE[0], "circle"),
+                                         (after, "after GroupNorm", PALETTE[1], "diamond")):
+        mean, std = group_statistics(tensor.detach(), groups)
+        for col, values in ((1, mean[0]), (2, std[0])):
+            fig.add_trace(go.Scatter(
+                x=list(range(groups)), y=rounded(values.tolist()), mode="markers", name=label, legendgroup=label,
+                showlegend=col == 1, marker=dict(color=color, symbol=symbol, size=11,
+                                                 line=dict(width=1, color="black")),
+                hovertemplate="group %{x}: %{y:.3f}<extra>" + label + "</extra>",
+            ), row=1, col=col)
+    fig.update_xaxes(title="group")
+    fig.update_yaxes(title="mean", row=1, col=1)
+    fig.update_yaxes(title="std", row=1, col=2)
+    fig.update_layout(title=dict(text=title, y=0.97, yanchor="top"), height=500, margin=dict(t=130),
+                      legend=dict(orientation="h", y=1.1, yanchor="bottom", x=1, xanchor="right"))
+    return fig
+
+
+def resblock_report(in_channels: int, out_channels: int, groups: int, image: torch.Tensor,
+                    time_emb_dim: int = 256, timestep: int = 100, seed: int = 0) -> str:
+    """Build ``ResBlock(in_channels, out_channels, time_emb_dim, groups=groups)``, run a photo through it,
+    and describe it: the shortcut, the parameter count term by term (checked against
+    ``count_parameters``), the output's shape and statistics.
+
+    The photo first goes through a seeded 3x3 conv ``3 -> in_channels`` (like the UNet's ``init_conv``);
+    the time embedding is the sinusoidal embedding of ``timestep`` (lesson 02).
+
+    Args:
+        in_channels: ``C_in``.
+        out_channels: ``C_out``.
+        groups: GroupNorm groups; must divide both channel counts (else ``ValueError`` from ResBlock).
+        image: [1, 3, H, W].
+        time_emb_dim: ``T``.
+        timestep: the timestep whose embedding the block hears.
+        seed: seeds the conv and the block's weights.
+    """
+    torch.manual_seed(seed)
+    init_conv = nn.Conv2d(3, in_channels, kernel_size=3, padding=1)
+    block = ResBlock(in_channels, out_channels, time_emb_dim, groups=groups).eval()
+    with torch.no_grad():
+        output = block(init_conv(image), sinusoidal_embedding(torch.tensor([timestep]), time_emb_dim))
+
+    if isinstance(block.shortcut, nn.Conv2d):
+        shortcut = f"1x1 conv ({in_channels} -> {out_channels} channels: the sum needs equal channels)"
+    else:
+        shortcut = "identity (channels unchanged: x is added as it is)"
+    symbols = {"C_in": in_channels, "C_out": out_channels, "T": time_emb_dim}
+    terms = resblock_parameter_terms(in_channels, out_channels, time_emb_dim)
+    formula_total = sum(term.count for term in terms)
+    counted = count_parameters(block)
+    lines = [
+        f"ResBlock(in_channels={in_channels}, out_channels={out_channels}, time_emb_dim={time_emb_dim}, "
+        f"groups={groups})",
+        f"shortcut: {shortcut}",
+        "",
+        "parameters, layer by layer:",
+        *(f"  {term.layer:<10} {term.formula:<24} = {_substitute(term.formula, symbols):<22} = {term.count:>9,}"
+          for term in terms),
+        f"  {'total':<10} {'(sum of the terms)':<24}   {'':<22} = {formula_total:>9,}",
+        f"  {'count_parameters(block)':<60} = {counted:>9,}   "
+        + ("equal ✓" if counted == formula_total else "DIFFERENT ✗"),
+        "",
+        f"output on the photo: shape {list(output.shape)}, "
+        f"mean {output.mean().item():.3f}, std {output.std().item():.3f}",
+    ]
+    return "\n".join(lines)
+
+
+def _substitute(formula: str, symbols: dict[str, int]) -> str:
+    """``"T·C_out + C_out"`` -> ``"256·128 + 128"``."""
+    for symbol, value in symbols.items():
+        formula = formula.replace(symbol, str(value))
+    return formula
