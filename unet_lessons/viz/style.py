@@ -27,6 +27,19 @@ KIND_COLORS = {
     "OutConv": PALETTE[10],
 }
 
+SKIP_COLOR = PALETTE[9]  # skip-connection arrows: dark, so they read over the pale boxes
+FLOW_COLOR = PALETTE[10]  # the thin forward-path line between consecutive blocks
+
+# One colour per component of count_parameters_by_component (breakdown charts), matching the hourglass.
+COMPONENT_COLORS = {
+    "time_embed": KIND_COLORS["TimeEmbedding"],
+    "init_conv": KIND_COLORS["InitConv"],
+    "encoder": PALETTE[6],
+    "bottleneck": KIND_COLORS["Bottleneck"],
+    "decoder": PALETTE[8],
+    "output": KIND_COLORS["OutConv"],
+}
+
 CONTINUOUS_SCALE = "Viridis"  # perceptually uniform, colour-blind safe
 MATPLOTLIB_CMAP = "viridis"
 DIVERGING_CMAP = "RdBu_r"  # for signed values centred on zero

@@ -1,0 +1,77 @@
+"""What every explorer needs: a config, a model or a trace turned into rows, cached; numbers formatted alike.
+
+Traces and meta models are cached per configuration (``UNetConfig`` is frozen and hashable), so an explorer
+that redraws three figures for one configuration traces it once, and revisiting a configuration is free.
+"""
+
+from collections.abc import Iterable
+from functools import lru_cache
+
+import torch
+
+from unet_lessons.analysis import TraceRow, trace_shapes
+from unet_lessons.configs import UNetConfig
+from unet_lessons.unet import UNet
+
+
+def config_of(config_or_model: UNetConfig | UNet) -> UNetConfig:
+    """The validated configuration of a config or a model; ``ValueError`` for anything else."""
+    if isinstance(config_or_model, UNet):
+        return config_or_model.config
+    if isinstance(config_or_model, UNetConfig):
+        return config_or_model.validate()
+    raise ValueError(
+        f"expected a UNetConfig or a UNet, got {type(config_or_model).__name__}; "
+        "e.g. PRESETS['chapter_example'].config."
+    )
+
+
+@lru_cache(maxsize=64)
+def cached_trace(config: UNetConfig) -> tuple[TraceRow, ...]:
+    """:func:`unet_lessons.analysis.trace_shapes` of a (valid) config, computed once per config."""
+    return tuple(trace_shapes(config))
+
+
+@lru_cache(maxsize=16)
+def meta_model(config: UNetConfig) -> UNet:
+    """The model of a (valid) config built on the meta device (no weights), once per config. Do not modify it."""
+    with torch.device("meta"):
+        return UNet(config)
+
+
+def as_trace(source: UNetConfig | UNet | Iterable[TraceRow]) -> tuple[TraceRow, ...]:
+    """The trace rows of a config, a model (traced through its config) or an existing list of rows."""
+    if isinstance(source, (UNetConfig, UNet)):
+        return cached_trace(config_of(source))
+    rows = tuple(source)
+    if not rows or not all(isinstance(row, TraceRow) for row in rows):
+        raise ValueError(
+            "expected a UNetConfig, a UNet or the list of TraceRow from trace_shapes(); "
+            f"got {type(source).__name__} whose items are not all TraceRow."
+        )
+    return rows
+
+
+def format_shape(shape: tuple[int, ...]) -> str:
+    """(1, 128, 64, 64) -> '[1, 128, 64, 64]'."""
+    return "[" + ", ".join(str(size) for size in shape) + "]"
+
+
+def format_count(count: int) -> str:
+    """1234567 -> '1,234,567'."""
+    return f"{count:,}"
+
+
+def format_millions(count: int) -> str:
+    """66615043 -> '66.6M', 328704 -> '0.33M' (two significant digits below one million)."""
+    return f"{count / 1e6:.1f}M" if count >= 1e6 else f"{count / 1e6:.2g}M"
+
+
+def format_resolution(resolution: int) -> str:
+    """64 -> '64x64'."""
+    return f"{resolution}x{resolution}"
+
+
+def is_spatial(row: TraceRow) -> bool:
+    """True for blocks whose output is an image-like [B, C, H, W] (all but the time embedding)."""
+    return len(row.out_shape) == 4

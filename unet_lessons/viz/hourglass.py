@@ -1,0 +1,356 @@
+"""The U-Net drawn as the chapter's hourglass: encoder down the left, bottleneck at the bottom, decoder up the right.
+
+Used by every lesson to show "where this piece sits" (``highlight=...``), and by the explorer in
+``viz/widgets.py``. The figure is built from :func:`unet_lessons.analysis.trace_shapes`, so it shows the
+blocks the model really runs, in forward order, with their real shapes.
+"""
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import plotly.colors
+import plotly.graph_objects as go
+
+from unet_lessons.analysis import TraceRow
+from unet_lessons.configs import UNetConfig
+from unet_lessons.unet import UNet
+from unet_lessons.viz._common import (
+    as_trace,
+    format_count,
+    format_resolution,
+    format_shape,
+    is_spatial,
+)
+from unet_lessons.viz.style import FLOW_COLOR, FONT_SIZE, KIND_COLORS, SKIP_COLOR
+
+# The mark inside each box, so a block's kind reads without colour.
+BOX_LABELS = {
+    "TimeEmbedding": "t",
+    "InitConv": "I",
+    "ResBlock": "R",
+    "Attention": "A",
+    "Downsample": "↓",
+    "Upsample": "↑",
+    "OutNorm": "N",
+    "OutConv": "O",
+}
+
+# Legend entries, in this order: a group of boxes that share a colour, its label, and its colour.
+_LEGEND_GROUPS = {
+    "io": ("in conv (I), out norm (N), out conv (O)", KIND_COLORS["InitConv"]),
+    "ResBlock": ("ResBlock (R)", KIND_COLORS["ResBlock"]),
+    "Attention": ("Attention (A)", KIND_COLORS["Attention"]),
+    "Downsample": ("Downsample (↓)", KIND_COLORS["Downsample"]),
+    "Upsample": ("Upsample (↑)", KIND_COLORS["Upsample"]),
+    "Bottleneck": ("bottleneck (R A R)", KIND_COLORS["Bottleneck"]),
+    "TimeEmbedding": ("time embedding (t)", KIND_COLORS["TimeEmbedding"]),
+}
+
+STAGES = ("time", "input", "encoder", "bottleneck", "decoder", "output")
+
+# Geometry in data units: one row of boxes per resolution, rows ROW_PITCH apart; skip arcs rise between rows.
+ROW_PITCH = 1.0
+MAX_BOX_HEIGHT, MIN_BOX_HEIGHT = 0.6, 0.25
+MAX_BOX_WIDTH, MIN_BOX_WIDTH = 1.0, 0.4
+GAP = 0.15  # between consecutive boxes
+TIME_BOX_DROP = 0.75  # the time embedding sits this far below the bottom row: it has no resolution
+TOP_HEADROOM = 0.8  # room above the top row for its skip arcs
+FADED_OPACITY = 0.18  # boxes and arrows outside the highlight
+
+
+@dataclass(frozen=True)
+class _Box:
+    """Where one traced block is drawn: its rectangle and its legend group."""
+
+    row: TraceRow
+    x0: float
+    x1: float
+    y0: float
+    y1: float
+    group: str
+
+    @property
+    def x_center(self) -> float:
+        return (self.x0 + self.x1) / 2
+
+    @property
+    def y_center(self) -> float:
+        return (self.y0 + self.y1) / 2
+
+
+def hourglass_figure(config_or_trace: UNetConfig | UNet | Iterable[TraceRow],
+                     highlight: str | Iterable[str] | None = None, title: str | None = None) -> go.Figure:
+    """The U-Net as an hourglass of boxes, one per traced block, with skip arrows and time-embedding marks.
+
+    Reading the figure:
+
+    * x follows the forward pass, left to right; each row is one spatial resolution (labelled on the
+      y-axis), so the encoder steps down on the left, the bottleneck sits in the bottom row and the
+      decoder climbs back up on the right. A block sits in the row of its *output* resolution, so a
+      Downsample opens the row below and an Upsample the row above.
+    * Box height grows with the block's resolution, linearly in ``log2(resolution)`` (each halving
+      shrinks the box by the same step). Box width grows with the block's output channels as
+      ``sqrt(channels / max_channels)``, so doubling the channels widens a box by ~1.41x; widths below
+      ``MIN_BOX_WIDTH`` are raised to it so the mark still fits (only the 3-channel output conv).
+    * Colour and the mark inside say the kind: R ResBlock, A Attention, ↓ Downsample, ↑ Upsample,
+      I / N / O for the input conv, output norm and output conv; the bottleneck's blocks have their
+      own colour. The time-embedding box ``t`` (a vector, no resolution) sits below the bottom row on
+      the left; a ◆ under a ResBlock marks that ``time_emb`` is added inside it.
+    * Each skip connection is an arrow from the block whose output is saved to the decoder ResBlock
+      that concatenates it, arching over the row; the encoder's stack is last-in first-out, so the
+      arrows nest and never cross.
+    * Hover a box for its name, kind, input and output shapes and parameter count.
+
+    Args:
+        config_or_trace: a :class:`UNetConfig`, a :class:`UNet` (drawn from its config), or the list of
+            :class:`TraceRow` returned by ``trace_shapes``.
+        highlight: a block kind (``"Attention"``, ``"ResBlock"``, ``"Downsample"``, ``"Upsample"``,
+            ``"TimeEmbedding"``, ``"InitConv"``, ``"OutNorm"``, ``"OutConv"``), a stage (``"encoder"``,
+            ``"bottleneck"``, ``"decoder"``, ``"time"``, ``"input"``, ``"output"``), ``"skip"`` for the
+            skip arrows, or a collection of these (case-insensitive). Everything else is faded.
+        title: the figure title (default: block and parameter counts).
+    """
+    rows = as_trace(config_or_trace)
+    emphasised, skips_emphasised = _emphasis(rows, highlight)
+    boxes = _layout(rows)
+    by_index = {box.row.index: box for box in boxes}
+
+    traces = [_flow_trace(boxes)]
+    traces += _skip_traces(rows, by_index, skips_emphasised)
+    traces.append(_time_marker_trace(boxes, emphasised, highlight is None))
+    traces.append(_label_trace(boxes, emphasised))
+    traces += _legend_traces(boxes)
+
+    shapes = [_box_shape(box, box.row.index in emphasised, highlight is not None) for box in boxes]
+    figure = go.Figure(data=traces, layout=_layout_settings(rows, boxes, shapes, title, highlight))
+    return figure
+
+
+def _emphasis(rows: tuple[TraceRow, ...], highlight) -> tuple[set[int], bool]:
+    """The indices of the emphasised rows, and whether the skip arrows are emphasised."""
+    all_rows = {row.index for row in rows}
+    if highlight is None:
+        return all_rows, True
+    names = [highlight] if isinstance(highlight, str) else list(highlight)
+    kinds = {kind.lower(): kind for kind in BOX_LABELS}
+    stages = {stage: stage for stage in STAGES}
+    chosen_kinds, chosen_stages, skips = set(), set(), False
+    for name in names:
+        key = str(name).lower()
+        if key in kinds:
+            chosen_kinds.add(kinds[key])
+        elif key in stages:
+            chosen_stages.add(key)
+        elif key in ("skip", "skips"):
+            skips = True
+        else:
+            raise ValueError(
+                f"highlight={highlight!r}: unknown name {name!r}. Use a block kind {sorted(BOX_LABELS)}, "
+                f"a stage {list(STAGES)}, 'skip', or a list of these."
+            )
+    chosen = {row.index for row in rows if row.kind in chosen_kinds or row.stage in chosen_stages}
+    return chosen & all_rows, skips
+
+
+def _box_height(resolution: int, largest: int, smallest: int) -> float:
+    """Linear in log2(resolution): the largest resolution gets MAX_BOX_HEIGHT, the smallest MIN_BOX_HEIGHT."""
+    if largest == smallest:
+        return MAX_BOX_HEIGHT
+    fraction = math.log2(resolution / smallest) / math.log2(largest / smallest)
+    return MIN_BOX_HEIGHT + (MAX_BOX_HEIGHT - MIN_BOX_HEIGHT) * fraction
+
+
+def _box_width(channels: int, max_channels: int) -> float:
+    """MAX_BOX_WIDTH * sqrt(channels / max_channels), at least MIN_BOX_WIDTH."""
+    return min(MAX_BOX_WIDTH, max(MIN_BOX_WIDTH, MAX_BOX_WIDTH * math.sqrt(channels / max_channels)))
+
+
+def _group(row: TraceRow) -> str:
+    if row.stage == "bottleneck":
+        return "Bottleneck"
+    if row.kind in ("InitConv", "OutNorm", "OutConv"):
+        return "io"
+    return row.kind
+
+
+def _row_centers(rows: tuple[TraceRow, ...]) -> dict[int, float]:
+    """y of each resolution's row: the full resolution at 0, each halving ROW_PITCH lower."""
+    resolutions = sorted({row.out_shape[-1] for row in rows if is_spatial(row)}, reverse=True)
+    return {resolution: -ROW_PITCH * k for k, resolution in enumerate(resolutions)}
+
+
+def _layout(rows: tuple[TraceRow, ...]) -> list[_Box]:
+    """One box per row: spatial blocks left to right in forward order, the time embedding bottom left."""
+    centers = _row_centers(rows)
+    largest, smallest = max(centers), min(centers)
+    spatial = [row for row in rows if is_spatial(row)]
+    max_channels = max(row.out_shape[1] for row in spatial)
+    boxes, x = [], 0.0
+    for row in spatial:
+        resolution = row.out_shape[-1]
+        width = _box_width(row.out_shape[1], max_channels)
+        half_height = _box_height(resolution, largest, smallest) / 2
+        y = centers[resolution]
+        boxes.append(_Box(row, x, x + width, y - half_height, y + half_height, _group(row)))
+        x += width + GAP
+    for row in rows:
+        if not is_spatial(row):  # the time embedding: a vector, drawn below the bottom row, on the left
+            y = centers[smallest] - TIME_BOX_DROP
+            width = _box_width(row.out_shape[-1], max_channels)
+            boxes.append(_Box(row, 0.0, width, y - MIN_BOX_HEIGHT / 2, y + MIN_BOX_HEIGHT / 2, _group(row)))
+    return boxes
+
+
+def _hover_text(row: TraceRow) -> str:
+    lines = [
+        f"<b>{row.name}</b> (#{row.index})",
+        f"kind: {row.kind}, stage: {row.stage}",
+        f"in: {format_shape(row.in_shape)}",
+        f"out: {format_shape(row.out_shape)}",
+        f"parameters: {format_count(row.params)}",
+    ]
+    if row.skip_from is not None:
+        lines.append(f"concatenates the skip saved by #{row.skip_from}")
+    if row.saves_skip:
+        lines.append("its output is saved as a skip")
+    if row.kind == "ResBlock":
+        lines.append("time_emb is added inside (◆)")
+    return "<br>".join(lines)
+
+
+def _text_color(fill: str) -> str:
+    """Black on light fills, white on dark ones (relative luminance of an 'rgb(r, g, b)' colour)."""
+    red, green, blue = plotly.colors.unlabel_rgb(fill)
+    return "black" if 0.299 * red + 0.587 * green + 0.114 * blue > 140 else "white"
+
+
+def _box_shape(box: _Box, emphasised: bool, has_highlight: bool) -> dict:
+    fill = _LEGEND_GROUPS[box.group][1]
+    outline = dict(color="black", width=3) if emphasised and has_highlight else dict(color="white", width=1)
+    return dict(type="rect", name=box.row.name, layer="below", x0=box.x0, x1=box.x1, y0=box.y0, y1=box.y1,
+                fillcolor=fill, line=outline, opacity=1.0 if emphasised else FADED_OPACITY)
+
+
+def _label_trace(boxes: list[_Box], emphasised: set[int]) -> go.Scatter:
+    """The mark inside every box, and the hover text (an invisible marker at each box's centre)."""
+    colors = [_text_color(_LEGEND_GROUPS[box.group][1]) if box.row.index in emphasised else "rgb(190, 190, 190)"
+              for box in boxes]
+    return go.Scatter(
+        x=[box.x_center for box in boxes], y=[box.y_center for box in boxes],
+        mode="markers+text", name="blocks", showlegend=False,
+        text=[BOX_LABELS[box.row.kind] for box in boxes], textposition="middle center",
+        textfont=dict(size=FONT_SIZE - 2, color=colors),
+        marker=dict(size=22, color="rgba(0, 0, 0, 0)", symbol="square"),
+        hovertext=[_hover_text(box.row) for box in boxes], hoverinfo="text",
+        customdata=[box.row.index for box in boxes],
+    )
+
+
+def _flow_trace(boxes: list[_Box]) -> go.Scatter:
+    """A thin line from each spatial block to the next: the path of the image tensor."""
+    x, y = [], []
+    spatial = [box for box in boxes if is_spatial(box.row)]
+    for left, right in zip(spatial, spatial[1:]):
+        x += [left.x1, right.x0, None]
+        y += [left.y_center, right.y_center, None]
+    return go.Scatter(x=x, y=y, mode="lines", name="forward path", showlegend=False, hoverinfo="skip",
+                      line=dict(color=FLOW_COLOR, width=1.5))
+
+
+def _skip_traces(rows: tuple[TraceRow, ...], by_index: dict[int, _Box], emphasised: bool) -> list[go.Scatter]:
+    """One arrow per skip: up from the saving block, across, down into the consuming decoder ResBlock.
+
+    The arrows of one row nest (the skips are a last-in first-out stack): the widest arch is the highest.
+    """
+    pairs = [(row.skip_from, row.index) for row in rows if row.skip_from is not None]
+    by_row: dict[float, list[tuple[int, int]]] = {}
+    for source, target in pairs:
+        by_row.setdefault(by_index[target].y_center, []).append((source, target))
+    traces = []
+    for y_center, row_pairs in by_row.items():
+        row_pairs.sort(key=lambda pair: by_index[pair[1]].x0 - by_index[pair[0]].x0)  # narrowest first
+        top = by_index[row_pairs[0][1]].y1
+        room = TOP_HEADROOM if y_center == 0 else ROW_PITCH - (top - y_center) - 0.1
+        for rank, (source, target) in enumerate(row_pairs):
+            peak = top + room * (rank + 1) / (len(row_pairs) + 0.3)
+            start, end = by_index[source], by_index[target]
+            text = (f"skip: #{source} {start.row.name} {format_shape(start.row.out_shape)}<br>"
+                    f"→ #{target} {end.row.name} (concatenated on channels)")
+            traces.append(go.Scatter(
+                x=[start.x_center, start.x_center, end.x_center, end.x_center],
+                y=[start.y1, peak, peak, end.y1],
+                mode="lines+markers", name="skip connection", legendgroup="skip",
+                showlegend=not traces, opacity=1.0 if emphasised else FADED_OPACITY,
+                line=dict(color=SKIP_COLOR, width=2.5),
+                marker=dict(symbol="arrow", angleref="previous", size=[0, 0, 0, 13], color=SKIP_COLOR,
+                            standoff=4),
+                hovertext=text, hoverinfo="text", meta=[source, target],
+            ))
+    return traces
+
+
+def _time_marker_trace(boxes: list[_Box], emphasised: set[int], no_highlight: bool) -> go.Scatter:
+    """A diamond under every ResBlock: time_emb is projected and added inside it."""
+    resblocks = [box for box in boxes if box.row.kind == "ResBlock"]
+    time_rows = [box.row.index for box in boxes if box.row.kind == "TimeEmbedding"]
+    time_on = no_highlight or any(index in emphasised for index in time_rows)
+    opacities = [1.0 if time_on or box.row.index in emphasised else FADED_OPACITY for box in resblocks]
+    return go.Scatter(
+        x=[box.x_center for box in resblocks], y=[box.y0 for box in resblocks],
+        mode="markers", name="time_emb added (◆)",
+        marker=dict(symbol="diamond", size=10, color=KIND_COLORS["TimeEmbedding"], opacity=opacities,
+                    line=dict(color="black", width=1)),
+        hovertext=[f"time_emb added in {box.row.name}" for box in resblocks], hoverinfo="text",
+    )
+
+
+def _legend_traces(boxes: list[_Box]) -> list[go.Scatter]:
+    """Legend entries for the box colours present (plotly shapes have no legend of their own)."""
+    present = {box.group for box in boxes}
+    return [
+        go.Scatter(x=[None], y=[None], mode="markers", name=label, legendgroup=group, hoverinfo="skip",
+                   marker=dict(symbol="square", size=18, color=color, line=dict(color="black", width=1)))
+        for group, (label, color) in _LEGEND_GROUPS.items() if group in present
+    ]
+
+
+def _layout_settings(rows, boxes: list[_Box], shapes: list[dict], title: str | None, highlight) -> dict:
+    centers = _row_centers(rows)
+    total = sum(row.params for row in rows)
+    if title is None:
+        title = f"U-Net hourglass: {len(rows)} blocks, {format_count(total)} parameters"
+        if highlight is not None:
+            shown = highlight if isinstance(highlight, str) else ", ".join(map(str, highlight))
+            title += f" (highlighted: {shown})"
+    annotations = []
+    bottleneck = [box for box in boxes if box.row.stage == "bottleneck"]
+    if bottleneck:
+        annotations.append(dict(x=(bottleneck[0].x0 + bottleneck[-1].x1) / 2, y=bottleneck[0].y0 - 0.08,
+                                text="bottleneck", showarrow=False, yanchor="top",
+                                font=dict(size=FONT_SIZE - 2)))
+    time_boxes = [box for box in boxes if box.row.kind == "TimeEmbedding"]
+    for box in time_boxes:
+        annotations.append(dict(x=box.x1 + GAP, y=box.y_center, xanchor="left", showarrow=False,
+                                text=f"time_emb {format_shape(box.row.out_shape)}: added in every ResBlock (◆)",
+                                font=dict(size=FONT_SIZE - 2)))
+    right = max(box.x1 for box in boxes)
+    bottom = min(box.y0 for box in boxes)
+    return dict(
+        title=dict(text=title),
+        height=230 + 110 * len(centers),
+        margin=dict(l=90, r=20, t=60, b=20),
+        shapes=shapes,
+        annotations=annotations,
+        showlegend=True,
+        legend=dict(orientation="h", x=0, y=-0.02, xanchor="left", yanchor="top"),
+        hovermode="closest",
+        plot_bgcolor="white",
+        xaxis=dict(visible=False, range=[-0.3, right + 0.3]),
+        yaxis=dict(
+            title=dict(text="resolution"), tickvals=list(centers.values()),
+            ticktext=[format_resolution(resolution) for resolution in centers],
+            range=[bottom - 0.15, MAX_BOX_HEIGHT / 2 + TOP_HEADROOM + 0.1],
+            showgrid=False, zeroline=False, fixedrange=True,
+        ),
+    )
