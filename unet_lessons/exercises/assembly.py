@@ -5,7 +5,7 @@ allocated) for a few configurations, and compares the learner's answer with what
 The exercises are about the chapter's topology (``topology="chapter"``).
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import torch
 
@@ -31,6 +31,24 @@ def describe(config: UNetConfig) -> str:
             f"channel_mults={config.channel_mults}, num_res_blocks={config.num_res_blocks})")
 
 
+def learner_answers(function: Callable, cases: Iterable[tuple], none_hint: str) -> list | None:
+    """The learner's answer for every case (a tuple of arguments), or None after printing why not.
+
+    An exception is shown by :func:`run_learner_code`; a ``None`` answer (the unfilled stub) gets
+    ``none_hint``.
+    """
+    answers = []
+    for args in cases:
+        ok, answer = run_learner_code(function, *args)
+        if not ok:
+            return None
+        if answer is None:
+            report(False, "", f"Your function returns None: {none_hint}")
+            return None
+        answers.append(answer)
+    return answers
+
+
 def model_decoder_in_channels(config: UNetConfig) -> list[int]:
     """The input channels of every decoder ResBlock, in the order the forward pass runs them."""
     with torch.device("meta"):
@@ -51,12 +69,11 @@ def check_decoder_in_channels(decoder_in_channels: Callable[[UNetConfig], list[i
         decoder_in_channels: the learner's function; one int per decoder ResBlock, deepest level
             first, in the order the forward pass runs them.
     """
-    for config in CHECK_CONFIGS:
-        ok, answer = run_learner_code(decoder_in_channels, config)
-        if not ok:
-            return False
-        if answer is None:
-            return report(False, "", "Your function returns None: fill in its body and return a list of ints.")
+    answers = learner_answers(decoder_in_channels, [(config,) for config in CHECK_CONFIGS],
+                              "fill in its body and return a list of ints.")
+    if answers is None:
+        return False
+    for config, answer in zip(CHECK_CONFIGS, answers):
         if not isinstance(answer, (list, tuple)):
             return report(False, "", f"Return a list of ints (one per decoder ResBlock); got {type(answer).__name__}.")
         expected = model_decoder_in_channels(config)
@@ -86,12 +103,11 @@ def check_bottleneck_shape(bottleneck_shape: Callable[[UNetConfig], tuple[int, i
     Args:
         bottleneck_shape: the learner's function.
     """
-    for config in CHECK_CONFIGS:
-        ok, answer = run_learner_code(bottleneck_shape, config)
-        if not ok:
-            return False
-        if answer is None:
-            return report(False, "", "Your function returns None: return a tuple (channels, height, width).")
+    answers = learner_answers(bottleneck_shape, [(config,) for config in CHECK_CONFIGS],
+                              "return a tuple (channels, height, width).")
+    if answers is None:
+        return False
+    for config, answer in zip(CHECK_CONFIGS, answers):
         if not isinstance(answer, (list, tuple, torch.Size)) or len(answer) != 3:
             return report(False, "", f"Return three numbers (channels, height, width); got {answer!r}.")
         expected = model_bottleneck_shape(config)

@@ -10,8 +10,8 @@ import torch
 
 from unet_lessons.analysis import trace_shapes
 from unet_lessons.configs import PRESETS, UNetConfig
-from unet_lessons.exercises import report, run_learner_code
-from unet_lessons.exercises.assembly import describe
+from unet_lessons.exercises import report
+from unet_lessons.exercises.assembly import describe, learner_answers
 from unet_lessons.unet import UNet
 
 # (batch_size, config) pairs; one predicts 6 channels (noise and variance, as in improved DDPM)
@@ -51,12 +51,10 @@ def check_output_shape(output_shape: Callable[[int, UNetConfig], tuple[int, ...]
     Args:
         output_shape: the learner's function.
     """
-    for batch_size, config in OUTPUT_SHAPE_CASES:
-        ok, answer = run_learner_code(output_shape, batch_size, config)
-        if not ok:
-            return False
-        if answer is None:
-            return report(False, "", "Your function returns None: return a tuple (batch, channels, height, width).")
+    answers = learner_answers(output_shape, OUTPUT_SHAPE_CASES, "return a tuple (batch, channels, height, width).")
+    if answers is None:
+        return False
+    for (batch_size, config), answer in zip(OUTPUT_SHAPE_CASES, answers):
         if not isinstance(answer, (list, tuple, torch.Size)):
             return report(False, "", f"Return a tuple of four ints; got {type(answer).__name__}.")
         expected = model_output_shape(batch_size, config)
@@ -76,12 +74,11 @@ def check_skip_count(skip_count: Callable[[UNetConfig], int]) -> bool:
     Args:
         skip_count: the learner's function.
     """
-    for config in SKIP_COUNT_CONFIGS:
-        ok, answer = run_learner_code(skip_count, config)
-        if not ok:
-            return False
-        if answer is None:
-            return report(False, "", "Your function returns None: return the number of skips, an int.")
+    answers = learner_answers(skip_count, [(config,) for config in SKIP_COUNT_CONFIGS],
+                              "return the number of skips, an int.")
+    if answers is None:
+        return False
+    for config, answer in zip(SKIP_COUNT_CONFIGS, answers):
         if isinstance(answer, bool) or not isinstance(answer, int):
             return report(False, "", f"Return an int; got {type(answer).__name__}.")
         if answer != model_skip_count(config):
