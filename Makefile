@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout 300
 
-.PHONY: lab test unit notebooks clean
+.PHONY: lab test unit notebooks bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ unit: $(VENV)/.dev-installed
 ## Re-execute every notebook top to bottom in a fresh kernel and store its outputs.
 notebooks: $(VENV)/.dev-installed
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=600 notebooks/*.ipynb
+
+## Speed benchmarks: every script in benchmarks/, one after the other (timings, not pass/fail).
+bench: $(VENV)/.dev-installed
+	for script in benchmarks/*.py; do $(BIN)/python $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -22,6 +22,8 @@ PRESET_COUNTS = {
     "improved": 105_567_619,
     "highres": 98_089_219,
     "chapter_example": 66_615_043,
+    "ddpm_cifar10": 35_746_307,  # the DDPM paper: 35.7M
+    "ddpm_256": 113_673_219,  # the DDPM paper: 114M
 }
 
 
@@ -169,11 +171,13 @@ def test_zero_residual_branches_makes_blocks_start_as_identity(tiny_config):
     assert torch.equal(attn(h), h)
 
 
-def test_ddpm_topology_counts():
-    cifar = UNetConfig(image_size=32, channel_mults=(1, 2, 2, 2), attention_resolutions=(16,),
-                       dropout=0.1, topology="ddpm")
-    assert count_parameters(meta_unet(cifar)) == 35_746_307
-    rows = trace_shapes(cifar)
-    # init_conv + 4 levels x 2 ResBlocks + 3 Downsamples saved; 4 levels x 3 decoder ResBlocks consume.
-    assert sum(row.saves_skip for row in rows) == 1 + 8 + 3
-    assert sum(row.skip_from is not None for row in rows) == 12
+@pytest.mark.parametrize("name", ["ddpm_cifar10", "ddpm_256"])
+def test_ddpm_topology_skips(name):
+    config = PRESETS[name].config
+    rows = trace_shapes(config)
+    levels, blocks = len(config.channel_mults), config.num_res_blocks
+    # init_conv + every encoder ResBlock + every Downsample (none after the last level) save a skip ...
+    assert sum(row.saves_skip for row in rows) == 1 + levels * blocks + (levels - 1)
+    # ... and each decoder level has one ResBlock more than its encoder level to consume them.
+    assert sum(row.skip_from is not None for row in rows) == levels * (blocks + 1)
+    assert sum(row.kind == "Downsample" for row in rows) == sum(row.kind == "Upsample" for row in rows) == levels - 1

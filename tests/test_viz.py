@@ -1,13 +1,24 @@
 """The pure figure and table builders of unet_lessons.viz: hourglass, shapes, breakdown, scaling."""
 
+from collections import namedtuple
+
 import pytest
 import torch
 
-from unet_lessons.analysis import trace_shapes
+from unet_lessons.analysis import (
+    count_parameters,
+    count_parameters_by_component,
+    count_parameters_by_kind,
+    count_parameters_by_level,
+    trace_shapes,
+)
 from unet_lessons.configs import PRESETS, UNetConfig
 from unet_lessons.unet import UNet
 from unet_lessons.viz._common import format_shape
+from unet_lessons.viz.breakdown import breakdown_figure, breakdown_table
 from unet_lessons.viz.hourglass import BOX_LABELS, hourglass_figure
+from unet_lessons.viz.scaling import KNOBS, scaling_figure, scaling_rows
+from unet_lessons.viz.shapes import shape_plot, shape_table
 
 DDPM_CONFIG = UNetConfig(image_size=32, channel_mults=(1, 2, 2, 2), attention_resolutions=(16,), topology="ddpm")
 
@@ -20,12 +31,44 @@ CONFIGS = {
 }
 
 
+Box = namedtuple("Box", "x0 x1 y0 y1 opacity")
+
+
 def boxes(figure):
-    return {shape.name: shape for shape in figure.layout.shapes if shape.type == "rect"}
+    """{block name: (x0, x1, y0, y1, opacity)} from the filled box traces (rectangles separated by None)."""
+    drawn = {}
+    for trace in figure.data:
+        if trace.fill != "toself":
+            continue
+        corners = [(x, y) for x, y in zip(trace.x, trace.y) if x is not None]
+        rectangles = [corners[i:i + 5] for i in range(0, len(corners), 5)]
+        assert len(rectangles) == len(trace.meta) and trace.x.count(None) == len(trace.meta)
+        for name, rectangle in zip(trace.meta, rectangles):
+            xs, ys = [x for x, _ in rectangle], [y for _, y in rectangle]
+            assert name not in drawn  # drawn once
+            drawn[name] = Box(min(xs), max(xs), min(ys), max(ys), trace.opacity)
+    return drawn
 
 
 def skip_arrows(figure):
-    return [trace for trace in figure.data if trace.legendgroup == "skip"]
+    """One (saving row, consuming row, x, y) per arrow drawn; the arrows are None-separated in one trace."""
+    (trace,) = [trace for trace in figure.data if trace.legendgroup == "skip"]
+    assert sum(size > 0 for size in trace.marker.size) == len(trace.meta)  # one arrowhead per arrow
+    arrows, x, y = [], [], []
+    for x_value, y_value in zip(trace.x, trace.y):
+        if x_value is None:
+            arrows.append((*trace.meta[len(arrows)], x, y))
+            x, y = [], []
+        else:
+            x.append(x_value)
+            y.append(y_value)
+    assert len(arrows) == len(trace.meta)
+    return arrows
+
+
+def skip_opacity(figure):
+    (trace,) = [trace for trace in figure.data if trace.legendgroup == "skip"]
+    return trace.opacity
 
 
 def block_labels(figure):
@@ -39,7 +82,8 @@ def block_labels(figure):
 def test_hourglass_has_one_box_per_traced_block(name):
     rows = trace_shapes(CONFIGS[name])
     figure = hourglass_figure(CONFIGS[name])
-    assert list(boxes(figure)) == [row.name for row in rows if len(row.out_shape) == 4] + ["time_embed"]
+    drawn = boxes(figure)
+    assert len(drawn) == len(rows) and set(drawn) == {row.name for row in rows}
     assert list(block_labels(figure).text) == [BOX_LABELS[row.kind] for row in rows if row.kind != "TimeEmbedding"] + ["t"]
 
 
@@ -50,24 +94,25 @@ def test_hourglass_has_one_skip_arrow_per_skip_at_the_matching_resolution(name):
     expected = {(row.skip_from, row.index) for row in rows if row.skip_from is not None}
     arrows = skip_arrows(figure)
     assert len(arrows) == len(expected) > 0
-    assert {tuple(arrow.meta) for arrow in arrows} == expected
+    assert {(source, target) for source, target, _, _ in arrows} == expected
     drawn = boxes(figure)
-    for arrow in arrows:
-        source, target = rows[arrow.meta[0]], rows[arrow.meta[1]]
+    for source_index, target_index, x, y in arrows:
+        source, target = rows[source_index], rows[target_index]
         assert source.saves_skip and source.out_shape[-1] == target.in_shape[-1]
         start, end = drawn[source.name], drawn[target.name]
-        assert arrow.x[0] == pytest.approx((start.x0 + start.x1) / 2)  # leaves the saving block
-        assert arrow.x[-1] == pytest.approx((end.x0 + end.x1) / 2)  # lands on the consumer
+        assert x[0] == pytest.approx((start.x0 + start.x1) / 2)  # leaves the saving block
+        assert x[-1] == pytest.approx((end.x0 + end.x1) / 2)  # lands on the consumer
         assert (start.y0, start.y1) == (end.y0, end.y1)  # same row: same resolution
-        assert min(arrow.y) == pytest.approx(start.y1) and max(arrow.y) > start.y1  # arches over the row
+        assert min(y) == pytest.approx(start.y1) and max(y) > start.y1  # arches over the row
 
 
 def test_ddpm_topology_draws_the_extra_skips_from_init_conv_and_downsamples():
     rows = trace_shapes(DDPM_CONFIG)
-    sources = {rows[arrow.meta[0]].kind for arrow in skip_arrows(hourglass_figure(DDPM_CONFIG))}
+    sources = {rows[source].kind for source, *_ in skip_arrows(hourglass_figure(DDPM_CONFIG))}
     assert sources >= {"InitConv", "Downsample", "ResBlock", "Attention"}
     chapter = DDPM_CONFIG.replace(topology="chapter")
-    chapter_sources = {rows[arrow.meta[0]].kind for arrow in skip_arrows(hourglass_figure(chapter))}
+    chapter_rows = trace_shapes(chapter)
+    chapter_sources = {chapter_rows[source].kind for source, *_ in skip_arrows(hourglass_figure(chapter))}
     assert "InitConv" not in chapter_sources and "Downsample" not in chapter_sources
 
 
@@ -128,12 +173,12 @@ def test_highlight_fades_every_other_box(highlight):
     assert chosen
     for name, shape in boxes(hourglass_figure(rows, highlight=highlight)).items():
         assert (shape.opacity == 1.0) == (name in chosen)
-    assert all(arrow.opacity < 1 for arrow in skip_arrows(hourglass_figure(rows, highlight=highlight)))
+    assert skip_opacity(hourglass_figure(rows, highlight=highlight)) < 1
 
 
 def test_highlight_skip_emphasises_the_arrows_only():
     figure = hourglass_figure(CONFIGS["tiny"], highlight="skip")
-    assert all(arrow.opacity == 1.0 for arrow in skip_arrows(figure))
+    assert skip_opacity(figure) == 1.0
     assert all(shape.opacity < 1 for shape in boxes(figure).values())
 
 
@@ -148,3 +193,147 @@ def test_hourglass_fonts_are_projector_sized():
     figure = hourglass_figure(CONFIGS["chapter_example"])
     assert block_labels(figure).textfont.size >= 14
     assert all(annotation.font.size >= 14 for annotation in figure.layout.annotations)
+
+
+# --- shapes ------------------------------------------------------------------------------------------------
+
+def test_shape_table_has_one_line_per_block_in_forward_order():
+    rows = trace_shapes(CONFIGS["ddpm_topology"])
+    table = shape_table(rows)
+    header, rule, *body, total = table.splitlines()
+    assert header.split()[:3] == ["#", "name", "kind"] and set(rule) <= {"-", " "}
+    assert len(body) == len(rows)
+    for row, line in zip(rows, body):
+        assert line.split()[:3] == [str(row.index), row.name, row.kind]
+        assert format_shape(row.in_shape) in line and format_shape(row.out_shape) in line
+        assert f"{row.params:,}" in line
+        if row.skip_from is not None:
+            assert line.endswith(f"+ #{row.skip_from}")
+        assert line.endswith("saved") == row.saves_skip
+    assert total == f"total parameters: {sum(row.params for row in rows):,}"
+
+
+def test_shape_table_is_deterministic_and_accepts_a_config_or_a_model():
+    config = CONFIGS["tiny"]
+    with torch.device("meta"):
+        model = UNet(config)
+    assert shape_table(config) == shape_table(trace_shapes(config)) == shape_table(model)
+
+
+def test_shape_plot_follows_resolution_and_channels_with_markers_by_kind():
+    rows = [row for row in trace_shapes(CONFIGS["chapter_example"]) if len(row.out_shape) == 4]
+    figure = shape_plot(rows)
+    for kind in {row.kind for row in rows}:
+        of_kind = [row for row in rows if row.kind == kind]
+        resolution, channels = [trace for trace in figure.data if trace.name == kind]
+        assert list(resolution.x) == list(channels.x) == [row.index for row in of_kind]
+        assert list(resolution.y) == [row.out_shape[-1] for row in of_kind]
+        assert list(channels.y) == [row.out_shape[1] for row in of_kind]
+        assert all(format_shape(row.out_shape) in text for row, text in zip(of_kind, resolution.hovertext))
+    (inputs,) = [trace for trace in figure.data if trace.name.startswith("decoder ResBlock input")]
+    assert list(inputs.y) == [row.in_shape[1] for row in rows if row.skip_from is not None]
+
+
+# --- breakdown ---------------------------------------------------------------------------------------------
+
+def meta_unet(config: UNetConfig) -> UNet:
+    with torch.device("meta"):
+        return UNet(config)
+
+
+def bars(figure, name):
+    return [trace for trace in figure.data if trace.name == name]
+
+
+@pytest.mark.parametrize("name", ["chapter_example", "ddpm_topology", "highres"])
+def test_breakdown_values_sum_to_the_parameter_count(name):
+    model = meta_unet(CONFIGS[name])
+    total = count_parameters(model)
+    figure = breakdown_figure(model)
+    (components,) = bars(figure, "component")
+    assert dict(zip(components.y, components.x)) == count_parameters_by_component(model)
+    assert sum(components.x) == total
+    (kinds,) = bars(figure, "kind")
+    assert sum(kinds.x) == total
+    by_kind = count_parameters_by_kind(model)
+    assert dict(zip(kinds.y, kinds.x))["attention"] == by_kind.get("Attention", 0)
+    assert dict(zip(kinds.y, kinds.x))["resampling (↓ ↑)"] == by_kind["Downsample"] + by_kind["Upsample"]
+    levels = count_parameters_by_level(model)
+    for stage in ("encoder", "decoder"):
+        (per_level,) = bars(figure, stage)
+        assert list(per_level.x) == [level[stage] for level in levels]
+    assert f"{total:,}" in figure.layout.title.text
+
+
+def test_breakdown_table_lists_components_percent_and_total():
+    model = meta_unet(CONFIGS["chapter_example"])
+    by_component = count_parameters_by_component(model)
+    header, *body, rule, total_line = breakdown_table(CONFIGS["chapter_example"]).splitlines()
+    assert header.split() == ["component", "parameters", "percent"] and set(rule) == {"-"}
+    assert [line.split()[0] for line in body] == list(by_component)
+    for line, count in zip(body, by_component.values()):
+        assert line.split()[1] == f"{count:,}"
+    assert total_line.split() == ["total", f"{count_parameters(model):,}", "100.0%"]
+    percents = [float(line.split()[2].strip("%<")) for line in body]
+    assert sum(percents) == pytest.approx(100, abs=0.5)
+
+
+# --- scaling -----------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("knob", KNOBS)
+def test_scaling_counts_are_those_of_really_built_models(knob):
+    config = CONFIGS["chapter_example"]
+    baseline = count_parameters(meta_unet(config))
+    rows = scaling_rows(config, knob)
+    assert sum(row["baseline"] for row in rows) == 1 and len(rows) >= 2
+    for row in rows:
+        assert row["note"] == ""
+        assert row["params"] == count_parameters(meta_unet(row["config"]))
+        assert row["ratio"] == pytest.approx(row["params"] / baseline)
+        changed = {field for field in UNetConfig.__dataclass_fields__
+                   if getattr(row["config"], field) != getattr(config, field)}
+        assert changed <= {"base_channels": {"base_channels"}, "num_res_blocks": {"num_res_blocks"},
+                           "attention": {"attention_resolutions"}, "levels": {"channel_mults"}}[knob]
+
+
+def test_scaling_rules_of_thumb():
+    config = CONFIGS["chapter_example"]
+    widths = {row["setting"]: row for row in scaling_rows(config, "base_channels")}
+    assert widths["x2 (256)"]["rule_ratio"] == 4 and widths["x2 (256)"]["ratio"] == pytest.approx(4, rel=0.02)
+    blocks = scaling_rows(config, "num_res_blocks")
+    assert [row["config"].num_res_blocks for row in blocks] == [1, 2, 3, 4]
+    steps = [later["params"] - earlier["params"] for earlier, later in zip(blocks, blocks[1:])]
+    assert len(set(steps)) == 1  # linear: every extra block per level adds the same count...
+    assert blocks[-1]["ratio"] < blocks[-1]["rule_ratio"]  # ...but not proportional: n=4 is less than 2x n=2
+    (attention,) = [row for row in scaling_rows(config, "attention") if not row["baseline"]]
+    assert attention["config"].attention_resolutions == (16, 8, 32)
+    assert attention["rule_ratio"] == pytest.approx(attention["ratio"], rel=0.01)
+
+
+def test_scaling_skips_invalid_settings_with_a_note():
+    small = UNetConfig(image_size=16, base_channels=32, channel_mults=(1, 2, 2, 2), attention_resolutions=())
+    half = next(row for row in scaling_rows(small, "base_channels") if row["setting"].startswith("x0.5"))
+    assert half["params"] is None and "groups" in half["note"]
+    deeper = [row for row in scaling_rows(small, "levels") if not row["baseline"]]
+    assert deeper[0]["params"] is None and "image_size" in deeper[0]["note"]
+    figure = scaling_figure(small)
+    notes = [annotation.text for annotation in figure.layout.annotations if annotation.text.startswith("skipped")]
+    assert len(notes) == 2
+    with pytest.raises(ValueError, match="knob='width'"):
+        scaling_rows(small, "width")
+
+
+def test_scaling_figure_shows_the_measured_counts_and_the_rules():
+    config = CONFIGS["chapter_example"]
+    figure = scaling_figure(config)
+    measured = [trace for trace in figure.data if trace.type == "bar" and trace.name == "measured"]
+    rules = [trace for trace in figure.data if trace.name == "rule of thumb predicts"]
+    assert len(measured) == len(rules) == len(KNOBS)
+    baseline = count_parameters(meta_unet(config))
+    for knob, bars_trace, rule_trace in zip(KNOBS, measured, rules):
+        rows = scaling_rows(config, knob)
+        assert list(bars_trace.y) == [row["params"] for row in rows]
+        changed = [row for row in rows if not row["baseline"]]
+        assert list(rule_trace.y) == pytest.approx([row["rule_ratio"] * baseline for row in changed])
+        for row, label in zip(changed, rule_trace.x):
+            assert f"measured ×{row['ratio']:.2f}" in label and f"rule ×{row['rule_ratio']:.2f}" in label

@@ -8,6 +8,7 @@ time_embedding      02_time_embedding.ipynb      sinusoidal embedding and its ML
 attention           03_attention.ipynb           self-attention over pixels
 unet                04_assembly.ipynb            Encoder, Bottleneck, Decoder, UNet
 configs             05_configs.ipynb             UNetConfig, validation, presets
+diffusers_port      05_configs.ipynb             reading diffusers' UNet2DModel into ours
 init                06_init.ipynb                initialize_weights, the zero output layer
 analysis            (all)                        parameter counts, shape traces
 ==================  ===========================  ==========================================

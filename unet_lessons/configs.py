@@ -187,4 +187,16 @@ PRESETS: dict[str, Preset] = {
         "The chapter's test configuration (the UNetConfig defaults).",
         "~35M",
     ),
+    "ddpm_cifar10": Preset(
+        UNetConfig(32, base_channels=128, channel_mults=(1, 2, 2, 2), attention_resolutions=(16,), dropout=0.1,
+                   topology="ddpm"),
+        "Ho et al. 2020's CIFAR-10 model, exactly: 32x32, base 128, attention at 16x16, dropout 0.1.",
+        "35.7M (paper)",
+    ),
+    "ddpm_256": Preset(
+        UNetConfig(256, base_channels=128, channel_mults=(1, 1, 2, 2, 4, 4), attention_resolutions=(16,),
+                   topology="ddpm"),
+        "Ho et al. 2020's 256x256 model (LSUN, CelebA-HQ), exactly: six levels, attention at 16x16.",
+        "114M (paper)",
+    ),
 }

@@ -24,9 +24,12 @@ from unet_lessons.resblock import Downsample, ResBlock, Upsample
 from unet_lessons.time_embedding import TimeEmbedding
 
 
+DDPM_NORM_EPS = 1e-6  # the GroupNorm epsilon of the DDPM paper's code (TensorFlow's group_norm default)
+
+
 def _norm_eps(config: UNetConfig) -> float:
-    """GroupNorm epsilon: PyTorch's default for the chapter, 1e-6 as in the DDPM paper's code."""
-    return 1e-6 if config.topology == "ddpm" else 1e-5
+    """GroupNorm epsilon: PyTorch's default (1e-5) for the chapter, ``DDPM_NORM_EPS`` for the DDPM topology."""
+    return DDPM_NORM_EPS if config.topology == "ddpm" else 1e-5
 
 
 def _attention_or_identity(config: UNetConfig, channels: int, resolution: int) -> nn.Module:

@@ -62,9 +62,17 @@ def format_count(count: int) -> str:
     return f"{count:,}"
 
 
-def format_millions(count: int) -> str:
-    """66615043 -> '66.6M', 328704 -> '0.33M' (two significant digits below one million)."""
-    return f"{count / 1e6:.1f}M" if count >= 1e6 else f"{count / 1e6:.2g}M"
+def format_short(count: int) -> str:
+    """A count for a bar label: 66615043 -> '66.6M', 328704 -> '329k', 3584 -> '3.58k', 256 -> '256'."""
+    if count >= 1e6:
+        return f"{count / 1e6:.1f}M"
+    return f"{count / 1e3:.3g}k" if count >= 1e3 else str(count)
+
+
+def format_percent(part: int, total: int) -> str:
+    """Share with one decimal; a non-zero share too small to show is '<0.1%', not '0.0%'."""
+    share = 100 * part / total
+    return "<0.1%" if 0 < share < 0.05 else f"{share:.1f}%"
 
 
 def format_resolution(resolution: int) -> str:

@@ -52,8 +52,8 @@ STAGES = ("time", "input", "encoder", "bottleneck", "decoder", "output")
 # Geometry in data units: one row of boxes per resolution, rows ROW_PITCH apart; skip arcs rise between rows.
 ROW_PITCH = 1.0
 MAX_BOX_HEIGHT, MIN_BOX_HEIGHT = 0.6, 0.25
-MAX_BOX_WIDTH, MIN_BOX_WIDTH = 1.0, 0.4
-GAP = 0.15  # between consecutive boxes
+MAX_BOX_WIDTH, MIN_BOX_WIDTH = 1.0, 0.4  # a zero-channel box would be MIN_BOX_WIDTH wide
+GAP = 0.1  # between consecutive boxes
 TIME_BOX_DROP = 0.75  # the time embedding sits this far below the bottom row: it has no resolution
 TOP_HEADROOM = 0.8  # room above the top row for its skip arcs
 FADED_OPACITY = 0.18  # boxes and arrows outside the highlight
@@ -90,9 +90,9 @@ def hourglass_figure(config_or_trace: UNetConfig | UNet | Iterable[TraceRow],
       decoder climbs back up on the right. A block sits in the row of its *output* resolution, so a
       Downsample opens the row below and an Upsample the row above.
     * Box height grows with the block's resolution, linearly in ``log2(resolution)`` (each halving
-      shrinks the box by the same step). Box width grows with the block's output channels as
-      ``sqrt(channels / max_channels)``, so doubling the channels widens a box by ~1.41x; widths below
-      ``MIN_BOX_WIDTH`` are raised to it so the mark still fits (only the 3-channel output conv).
+      shrinks the box by the same step). Box width grows with the block's output channels, strictly, as
+      ``0.4 + 0.6 * sqrt(channels / max_channels)`` (the widest box is 1): the square root keeps 128- and
+      512-channel boxes both readable, the 0.4 floor leaves room for the mark in a 3-channel box.
     * Colour and the mark inside say the kind: R ResBlock, A Attention, ↓ Downsample, ↑ Upsample,
       I / N / O for the input conv, output norm and output conv; the bottleneck's blocks have their
       own colour. The time-embedding box ``t`` (a vector, no resolution) sits below the bottom row on
@@ -116,15 +116,15 @@ def hourglass_figure(config_or_trace: UNetConfig | UNet | Iterable[TraceRow],
     boxes = _layout(rows)
     by_index = {box.row.index: box for box in boxes}
 
-    traces = [_flow_trace(boxes)]
-    traces += _skip_traces(rows, by_index, skips_emphasised)
+    traces = _box_traces(boxes, emphasised, highlight is not None)
+    traces.append(_flow_trace(boxes))
+    traces.append(_skip_trace(rows, by_index, skips_emphasised))
     traces.append(_time_marker_trace(boxes, emphasised, highlight is None))
     traces.append(_label_trace(boxes, emphasised))
     traces += _legend_traces(boxes)
-
-    shapes = [_box_shape(box, box.row.index in emphasised, highlight is not None) for box in boxes]
-    figure = go.Figure(data=traces, layout=_layout_settings(rows, boxes, shapes, title, highlight))
-    return figure
+    # Plain dicts, validated once here, and boxes grouped into a few filled traces rather than one shape
+    # each: the explorer redraws this figure on every change.
+    return go.Figure(data=traces, layout=_layout_settings(rows, boxes, title, highlight))
 
 
 def _emphasis(rows: tuple[TraceRow, ...], highlight) -> tuple[set[int], bool]:
@@ -162,8 +162,9 @@ def _box_height(resolution: int, largest: int, smallest: int) -> float:
 
 
 def _box_width(channels: int, max_channels: int) -> float:
-    """MAX_BOX_WIDTH * sqrt(channels / max_channels), at least MIN_BOX_WIDTH."""
-    return min(MAX_BOX_WIDTH, max(MIN_BOX_WIDTH, MAX_BOX_WIDTH * math.sqrt(channels / max_channels)))
+    """MIN_BOX_WIDTH + (MAX_BOX_WIDTH - MIN_BOX_WIDTH) * sqrt(channels / max_channels), capped at MAX_BOX_WIDTH."""
+    fraction = min(1.0, math.sqrt(channels / max_channels))
+    return MIN_BOX_WIDTH + (MAX_BOX_WIDTH - MIN_BOX_WIDTH) * fraction
 
 
 def _group(row: TraceRow) -> str:
@@ -225,18 +226,46 @@ def _text_color(fill: str) -> str:
     return "black" if 0.299 * red + 0.587 * green + 0.114 * blue > 140 else "white"
 
 
-def _box_shape(box: _Box, emphasised: bool, has_highlight: bool) -> dict:
-    fill = _LEGEND_GROUPS[box.group][1]
-    outline = dict(color="black", width=3) if emphasised and has_highlight else dict(color="white", width=1)
-    return dict(type="rect", name=box.row.name, layer="below", x0=box.x0, x1=box.x1, y0=box.y0, y1=box.y1,
-                fillcolor=fill, line=outline, opacity=1.0 if emphasised else FADED_OPACITY)
+def _box_traces(boxes: list[_Box], emphasised: set[int], has_highlight: bool) -> list[dict]:
+    """The boxes as filled rectangles: one trace per colour group and emphasis (faded or not).
+
+    ``meta`` lists the block names of a trace's rectangles, in the order they are drawn (None-separated).
+    """
+    traces = []
+    for group, (label, color) in _LEGEND_GROUPS.items():
+        for is_emphasised in (True, False):
+            members = [box for box in boxes if box.group == group and (box.row.index in emphasised) == is_emphasised]
+            if not members:
+                continue
+            x, y = [], []
+            for box in members:
+                x += [box.x0, box.x1, box.x1, box.x0, box.x0, None]
+                y += [box.y0, box.y0, box.y1, box.y1, box.y0, None]
+            outline = dict(color="black", width=3) if is_emphasised and has_highlight else dict(color="white", width=1)
+            traces.append(dict(
+                type="scatter", x=x, y=y, mode="lines", fill="toself", fillcolor=color, line=outline,
+                opacity=1.0 if is_emphasised else FADED_OPACITY, name=label, legendgroup=group, showlegend=False,
+                hoverinfo="skip", meta=[box.row.name for box in members],
+            ))
+    return traces
 
 
-def _label_trace(boxes: list[_Box], emphasised: set[int]) -> go.Scatter:
+def _legend_traces(boxes: list[_Box]) -> list[dict]:
+    """Legend entries for the box colours present: full-colour squares, whatever the highlight fades."""
+    present = {box.group for box in boxes}
+    return [
+        dict(type="scatter", x=[None], y=[None], mode="markers", name=label, legendgroup=group, hoverinfo="skip",
+             marker=dict(symbol="square", size=18, color=color, line=dict(color="black", width=1)))
+        for group, (label, color) in _LEGEND_GROUPS.items() if group in present
+    ]
+
+
+def _label_trace(boxes: list[_Box], emphasised: set[int]) -> dict:
     """The mark inside every box, and the hover text (an invisible marker at each box's centre)."""
     colors = [_text_color(_LEGEND_GROUPS[box.group][1]) if box.row.index in emphasised else "rgb(190, 190, 190)"
               for box in boxes]
-    return go.Scatter(
+    return dict(
+        type="scatter",
         x=[box.x_center for box in boxes], y=[box.y_center for box in boxes],
         mode="markers+text", name="blocks", showlegend=False,
         text=[BOX_LABELS[box.row.kind] for box in boxes], textposition="middle center",
@@ -247,27 +276,29 @@ def _label_trace(boxes: list[_Box], emphasised: set[int]) -> go.Scatter:
     )
 
 
-def _flow_trace(boxes: list[_Box]) -> go.Scatter:
+def _flow_trace(boxes: list[_Box]) -> dict:
     """A thin line from each spatial block to the next: the path of the image tensor."""
     x, y = [], []
     spatial = [box for box in boxes if is_spatial(box.row)]
     for left, right in zip(spatial, spatial[1:]):
         x += [left.x1, right.x0, None]
         y += [left.y_center, right.y_center, None]
-    return go.Scatter(x=x, y=y, mode="lines", name="forward path", showlegend=False, hoverinfo="skip",
+    return dict(type="scatter", x=x, y=y, mode="lines", name="forward path", showlegend=False, hoverinfo="skip",
                       line=dict(color=FLOW_COLOR, width=1.5))
 
 
-def _skip_traces(rows: tuple[TraceRow, ...], by_index: dict[int, _Box], emphasised: bool) -> list[go.Scatter]:
-    """One arrow per skip: up from the saving block, across, down into the consuming decoder ResBlock.
+def _skip_trace(rows: tuple[TraceRow, ...], by_index: dict[int, _Box], emphasised: bool) -> dict:
+    """Every skip as an arrow: up from the saving block, across, down into the consuming decoder ResBlock.
 
-    The arrows of one row nest (the skips are a last-in first-out stack): the widest arch is the highest.
+    One trace (arrows separated by None) keeps the figure quick to build; ``meta`` lists the arrows as
+    ``[saving row, consuming row]`` pairs, in drawing order. The arrows of one row nest (the skips are a
+    last-in first-out stack): the widest arch is the highest.
     """
     pairs = [(row.skip_from, row.index) for row in rows if row.skip_from is not None]
     by_row: dict[float, list[tuple[int, int]]] = {}
     for source, target in pairs:
         by_row.setdefault(by_index[target].y_center, []).append((source, target))
-    traces = []
+    x, y, sizes, texts, drawn = [], [], [], [], []
     for y_center, row_pairs in by_row.items():
         row_pairs.sort(key=lambda pair: by_index[pair[1]].x0 - by_index[pair[0]].x0)  # narrowest first
         top = by_index[row_pairs[0][1]].y1
@@ -277,26 +308,28 @@ def _skip_traces(rows: tuple[TraceRow, ...], by_index: dict[int, _Box], emphasis
             start, end = by_index[source], by_index[target]
             text = (f"skip: #{source} {start.row.name} {format_shape(start.row.out_shape)}<br>"
                     f"→ #{target} {end.row.name} (concatenated on channels)")
-            traces.append(go.Scatter(
-                x=[start.x_center, start.x_center, end.x_center, end.x_center],
-                y=[start.y1, peak, peak, end.y1],
-                mode="lines+markers", name="skip connection", legendgroup="skip",
-                showlegend=not traces, opacity=1.0 if emphasised else FADED_OPACITY,
-                line=dict(color=SKIP_COLOR, width=2.5),
-                marker=dict(symbol="arrow", angleref="previous", size=[0, 0, 0, 13], color=SKIP_COLOR,
-                            standoff=4),
-                hovertext=text, hoverinfo="text", meta=[source, target],
-            ))
-    return traces
+            x += [start.x_center, start.x_center, end.x_center, end.x_center, None]
+            y += [start.y1, peak, peak, end.y1, None]
+            sizes += [0, 0, 0, 13, 0]  # an arrowhead on the last point only
+            texts += [text] * 4 + [None]
+            drawn.append([source, target])
+    return dict(
+        type="scatter",
+        x=x, y=y, mode="lines+markers", name="skip connection", legendgroup="skip",
+        opacity=1.0 if emphasised else FADED_OPACITY, line=dict(color=SKIP_COLOR, width=2.5),
+        marker=dict(symbol="arrow", angleref="previous", size=sizes, color=SKIP_COLOR, standoff=4),
+        hovertext=texts, hoverinfo="text", meta=drawn,
+    )
 
 
-def _time_marker_trace(boxes: list[_Box], emphasised: set[int], no_highlight: bool) -> go.Scatter:
+def _time_marker_trace(boxes: list[_Box], emphasised: set[int], no_highlight: bool) -> dict:
     """A diamond under every ResBlock: time_emb is projected and added inside it."""
     resblocks = [box for box in boxes if box.row.kind == "ResBlock"]
     time_rows = [box.row.index for box in boxes if box.row.kind == "TimeEmbedding"]
     time_on = no_highlight or any(index in emphasised for index in time_rows)
     opacities = [1.0 if time_on or box.row.index in emphasised else FADED_OPACITY for box in resblocks]
-    return go.Scatter(
+    return dict(
+        type="scatter",
         x=[box.x_center for box in resblocks], y=[box.y0 for box in resblocks],
         mode="markers", name="time_emb added (◆)",
         marker=dict(symbol="diamond", size=10, color=KIND_COLORS["TimeEmbedding"], opacity=opacities,
@@ -305,17 +338,7 @@ def _time_marker_trace(boxes: list[_Box], emphasised: set[int], no_highlight: bo
     )
 
 
-def _legend_traces(boxes: list[_Box]) -> list[go.Scatter]:
-    """Legend entries for the box colours present (plotly shapes have no legend of their own)."""
-    present = {box.group for box in boxes}
-    return [
-        go.Scatter(x=[None], y=[None], mode="markers", name=label, legendgroup=group, hoverinfo="skip",
-                   marker=dict(symbol="square", size=18, color=color, line=dict(color="black", width=1)))
-        for group, (label, color) in _LEGEND_GROUPS.items() if group in present
-    ]
-
-
-def _layout_settings(rows, boxes: list[_Box], shapes: list[dict], title: str | None, highlight) -> dict:
+def _layout_settings(rows, boxes: list[_Box], title: str | None, highlight) -> dict:
     centers = _row_centers(rows)
     total = sum(row.params for row in rows)
     if title is None:
@@ -340,7 +363,6 @@ def _layout_settings(rows, boxes: list[_Box], shapes: list[dict], title: str | N
         title=dict(text=title),
         height=230 + 110 * len(centers),
         margin=dict(l=90, r=20, t=60, b=20),
-        shapes=shapes,
         annotations=annotations,
         showlegend=True,
         legend=dict(orientation="h", x=0, y=-0.02, xanchor="left", yanchor="top"),

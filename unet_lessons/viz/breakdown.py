@@ -1,0 +1,135 @@
+"""Where the parameters are: by component, by resolution level (encoder vs decoder), and by block kind.
+
+Used in ``notebooks/04_assembly.ipynb`` and ``05_configs.ipynb`` and by the explorer in ``viz/widgets.py``.
+Every count comes from a model built on the meta device (no weights allocated).
+"""
+
+from functools import lru_cache
+
+import plotly.graph_objects as go
+
+from unet_lessons.analysis import (
+    count_parameters,
+    count_parameters_by_component,
+    count_parameters_by_kind,
+    count_parameters_by_level,
+)
+from unet_lessons.configs import UNetConfig
+from unet_lessons.unet import UNet
+from unet_lessons.viz._common import config_of, format_count, format_percent, format_resolution, format_short, meta_model
+from unet_lessons.viz.style import COMPONENT_COLORS, FONT_SIZE, KIND_COLORS
+
+# The kinds of count_parameters_by_kind gathered into the families the lessons compare.
+KIND_FAMILIES = {
+    "ResBlocks": ("ResBlock",),
+    "attention": ("Attention",),
+    "resampling (↓ ↑)": ("Downsample", "Upsample"),
+    "time embedding": ("TimeEmbedding",),
+    "in/out convs + norm": ("InitConv", "OutNorm", "OutConv"),
+}
+_PANEL_DOMAINS = ([0.0, 0.224], [0.394, 0.605], [0.775, 1.0])  # x extent of each panel, in figure width
+_FAMILY_COLORS = {
+    "ResBlocks": KIND_COLORS["ResBlock"],
+    "attention": KIND_COLORS["Attention"],
+    "resampling (↓ ↑)": KIND_COLORS["Downsample"],
+    "time embedding": KIND_COLORS["TimeEmbedding"],
+    "in/out convs + norm": KIND_COLORS["InitConv"],
+}
+
+
+def parameters_by_family(model: UNet) -> dict[str, int]:
+    """count_parameters_by_kind summed into KIND_FAMILIES (ResBlocks, attention, resampling, ...)."""
+    by_kind = count_parameters_by_kind(model)
+    return {family: sum(by_kind.get(kind, 0) for kind in kinds) for family, kinds in KIND_FAMILIES.items()}
+
+
+@lru_cache(maxsize=64)
+def _counts(config: UNetConfig) -> tuple[int, dict[str, int], list[dict], dict[str, int]]:
+    """Total, by component, by level and by family, counted once per (valid) config on its meta model."""
+    model = meta_model(config)
+    return (count_parameters(model), count_parameters_by_component(model), count_parameters_by_level(model),
+            parameters_by_family(model))
+
+
+def breakdown_table(config_or_model: UNetConfig | UNet) -> str:
+    """The chapter's table: one line per component (parameters, percent of the total), then the total.
+
+    Args:
+        config_or_model: a :class:`UNetConfig` or a :class:`UNet`; counted on a meta-device copy.
+    """
+    total, by_component, _, _ = _counts(config_of(config_or_model))
+    lines = [("component", "parameters", "percent")]
+    lines += [(name, format_count(count), format_percent(count, total)) for name, count in by_component.items()]
+    lines.append(("total", format_count(total), "100.0%"))
+    widths = [max(len(line[i]) for line in lines) for i in range(3)]
+    rendered = [f"{name:<{widths[0]}}  {count:>{widths[1]}}  {percent:>{max(widths[2], 7)}}"
+                for name, count, percent in lines]
+    rendered.insert(-1, "-" * len(rendered[0]))
+    return "\n".join(rendered)
+
+
+def _bar_text(count: int, total: int) -> str:
+    return f"{format_short(count)} ({format_percent(count, total)})"
+
+
+def breakdown_figure(config_or_model: UNetConfig | UNet) -> go.Figure:
+    """Three bar charts of the parameter count: by component, by resolution level, and by block family.
+
+    Left: ``time_embed, init_conv, encoder, bottleneck, decoder, output`` (sums to the total).
+    Middle: each resolution level's encoder and decoder parameters (the bottleneck, time embedding and
+    in/out layers belong to no level). Right: ResBlocks vs attention vs resampling vs the rest, from
+    :func:`count_parameters_by_kind` (sums to the total). Bars are labelled with millions and percent;
+    hover gives the exact count.
+
+    Args:
+        config_or_model: a :class:`UNetConfig` or a :class:`UNet`; counted on a meta-device copy.
+    """
+    total, by_component, levels, families = _counts(config_of(config_or_model))
+
+    panels = [  # (title, bars); one panel per x/y axis pair, side by side
+        ("by component", [_bars(list(by_component), list(by_component.values()), total,
+                                [COMPONENT_COLORS[name] for name in by_component], "component")]),
+        ("by level (bottleneck not in any)", [
+            _bars([f"{format_resolution(level['resolution'])} ({level['channels']} ch)" for level in levels],
+                  [level[stage] for level in levels], total, COMPONENT_COLORS[stage], stage,
+                  pattern="/" if stage == "decoder" else "")
+            for stage in ("encoder", "decoder")]),
+        ("by block kind", [_bars(list(families), list(families.values()), total,
+                                 [_FAMILY_COLORS[name] for name in families], "kind")]),
+    ]
+    # Built as one layout, not with make_subplots: the explorer redraws this on every change.
+    layout = dict(
+        title=dict(text=f"Where the {format_count(total)} parameters are"),
+        barmode="group", height=520, margin=dict(l=20, r=20, t=110, b=40), hovermode="closest",
+        legend=dict(orientation="h", x=0.5, xanchor="center", y=-0.02, yanchor="top"),
+        annotations=[],
+    )
+    data = []
+    for number, ((title, bars), domain) in enumerate(zip(panels, _PANEL_DOMAINS), start=1):
+        suffix = "" if number == 1 else str(number)
+        longest = max(max(bar["x"]) for bar in bars)
+        # the x range leaves room right of the longest bar for its label
+        layout[f"xaxis{suffix}"] = dict(domain=domain, anchor=f"y{suffix}", range=[0, 1.6 * longest],
+                                        showticklabels=False, showgrid=False, zeroline=False)
+        layout[f"yaxis{suffix}"] = dict(anchor=f"x{suffix}", autorange="reversed", ticksuffix=" ")
+        layout["annotations"].append(dict(text=title, x=sum(domain) / 2, y=1.0, xref="paper", yref="paper",
+                                          xanchor="center", yanchor="bottom", showarrow=False,
+                                          font=dict(size=FONT_SIZE)))
+        for bar in bars:
+            data.append(dict(bar, xaxis=f"x{suffix}", yaxis=f"y{suffix}"))
+    return go.Figure(data=data, layout=layout)
+
+
+def _bars(names: list[str], counts: list[int], total: int, color, label: str, pattern: str = "") -> dict:
+    """Horizontal bars with 'xM (y%)' outside each bar; ``label`` names the bars in the legend and hover.
+
+    A plain dict: plotly validates it once, when the figure is built.
+    """
+    return dict(
+        type="bar", y=names, x=counts, orientation="h", name=label, showlegend=label in ("encoder", "decoder"),
+        marker=dict(color=color, line=dict(color="black", width=1), pattern=dict(shape=pattern)),
+        text=[_bar_text(count, total) for count in counts], textposition="outside", cliponaxis=False,
+        textfont=dict(size=FONT_SIZE - 2),
+        hovertemplate=f"{label} %{{y}}<br>%{{customdata}} parameters<extra></extra>",
+        customdata=[format_count(count) for count in counts],
+    )
