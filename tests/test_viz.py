@@ -84,7 +84,8 @@ def test_hourglass_has_one_box_per_traced_block(name):
     figure = hourglass_figure(CONFIGS[name])
     drawn = boxes(figure)
     assert len(drawn) == len(rows) and set(drawn) == {row.name for row in rows}
-    assert list(block_labels(figure).text) == [BOX_LABELS[row.kind] for row in rows if row.kind != "TimeEmbedding"] + ["t"]
+    spatial = [row for row in rows if row.kind != "TimeEmbedding"]
+    assert list(block_labels(figure).text) == [BOX_LABELS[row.kind] for row in spatial] + ["t"]
 
 
 @pytest.mark.parametrize("name", sorted(CONFIGS))
@@ -308,6 +309,15 @@ def test_scaling_rules_of_thumb():
     (attention,) = [row for row in scaling_rows(config, "attention") if not row["baseline"]]
     assert attention["config"].attention_resolutions == (16, 8, 32)
     assert attention["rule_ratio"] == pytest.approx(attention["ratio"], rel=0.01)
+
+
+def test_scaling_adds_attention_where_there_is_none_yet():
+    between = UNetConfig(image_size=32, channel_mults=(1, 2, 2), attention_resolutions=(32, 8))  # 16 is free
+    (added,) = [row for row in scaling_rows(between, "attention") if not row["baseline"]]
+    assert added["config"].attention_resolutions == (32, 8, 16)
+    everywhere = between.replace(attention_resolutions=(32, 16, 8))
+    (skipped,) = [row for row in scaling_rows(everywhere, "attention") if not row["baseline"]]
+    assert skipped["params"] is None and "every level" in skipped["note"]
 
 
 def test_scaling_skips_invalid_settings_with_a_note():

@@ -16,7 +16,14 @@ from unet_lessons.analysis import (
 )
 from unet_lessons.configs import UNetConfig
 from unet_lessons.unet import UNet
-from unet_lessons.viz._common import config_of, format_count, format_percent, format_resolution, format_short, meta_model
+from unet_lessons.viz._common import (
+    config_of,
+    format_count,
+    format_percent,
+    format_resolution,
+    format_short,
+    meta_model,
+)
 from unet_lessons.viz.style import COMPONENT_COLORS, FONT_SIZE, KIND_COLORS
 
 # The kinds of count_parameters_by_kind gathered into the families the lessons compare.
@@ -27,7 +34,6 @@ KIND_FAMILIES = {
     "time embedding": ("TimeEmbedding",),
     "in/out convs + norm": ("InitConv", "OutNorm", "OutConv"),
 }
-_PANEL_DOMAINS = ([0.0, 0.224], [0.394, 0.605], [0.775, 1.0])  # x extent of each panel, in figure width
 _FAMILY_COLORS = {
     "ResBlocks": KIND_COLORS["ResBlock"],
     "attention": KIND_COLORS["Attention"],
@@ -73,12 +79,12 @@ def _bar_text(count: int, total: int) -> str:
 
 
 def breakdown_figure(config_or_model: UNetConfig | UNet) -> go.Figure:
-    """Three bar charts of the parameter count: by component, by resolution level, and by block family.
+    """Three bar charts of the parameter count: by component, by block family, and by resolution level.
 
-    Left: ``time_embed, init_conv, encoder, bottleneck, decoder, output`` (sums to the total).
-    Middle: each resolution level's encoder and decoder parameters (the bottleneck, time embedding and
-    in/out layers belong to no level). Right: ResBlocks vs attention vs resampling vs the rest, from
-    :func:`count_parameters_by_kind` (sums to the total). Bars are labelled with millions and percent;
+    Top left: ``time_embed, init_conv, encoder, bottleneck, decoder, output`` (sums to the total).
+    Top right: ResBlocks vs attention vs resampling vs the rest, from :func:`count_parameters_by_kind`
+    (sums to the total). Below: each resolution level's encoder and decoder parameters (the bottleneck,
+    time embedding and in/out layers belong to no level). Bars are labelled with millions and percent;
     hover gives the exact count.
 
     Args:
@@ -86,34 +92,38 @@ def breakdown_figure(config_or_model: UNetConfig | UNet) -> go.Figure:
     """
     total, by_component, levels, families = _counts(config_of(config_or_model))
 
-    panels = [  # (title, bars); one panel per x/y axis pair, side by side
+    panels = [  # (title, bars, x domain, y domain): components and kinds side by side, levels below
         ("by component", [_bars(list(by_component), list(by_component.values()), total,
-                                [COMPONENT_COLORS[name] for name in by_component], "component")]),
-        ("by level (bottleneck not in any)", [
+                                [COMPONENT_COLORS[name] for name in by_component], "component")],
+         [0.0, 0.36], [0.6, 1.0]),
+        ("by block kind", [_bars(list(families), list(families.values()), total,
+                                 [_FAMILY_COLORS[name] for name in families], "kind")],
+         [0.64, 1.0], [0.6, 1.0]),
+        ("by resolution level (the bottleneck is in none)", [
             _bars([f"{format_resolution(level['resolution'])} ({level['channels']} ch)" for level in levels],
                   [level[stage] for level in levels], total, COMPONENT_COLORS[stage], stage,
                   pattern="/" if stage == "decoder" else "")
-            for stage in ("encoder", "decoder")]),
-        ("by block kind", [_bars(list(families), list(families.values()), total,
-                                 [_FAMILY_COLORS[name] for name in families], "kind")]),
+            for stage in ("encoder", "decoder")],
+         [0.0, 1.0], [0.0, 0.45]),
     ]
     # Built as one layout, not with make_subplots: the explorer redraws this on every change.
     layout = dict(
         title=dict(text=f"Where the {format_count(total)} parameters are"),
-        barmode="group", height=520, margin=dict(l=20, r=20, t=110, b=40), hovermode="closest",
-        legend=dict(orientation="h", x=0.5, xanchor="center", y=-0.02, yanchor="top"),
-        annotations=[],
+        barmode="group", height=420 + 45 * len(levels), margin=dict(l=20, r=20, t=100, b=20),
+        hovermode="closest", annotations=[],
+        legend=dict(orientation="h", x=1.0, xanchor="right", y=0.45, yanchor="bottom"),
     )
     data = []
-    for number, ((title, bars), domain) in enumerate(zip(panels, _PANEL_DOMAINS), start=1):
+    for number, (title, bars, x_domain, y_domain) in enumerate(panels, start=1):
         suffix = "" if number == 1 else str(number)
         longest = max(max(bar["x"]) for bar in bars)
         # the x range leaves room right of the longest bar for its label
-        layout[f"xaxis{suffix}"] = dict(domain=domain, anchor=f"y{suffix}", range=[0, 1.6 * longest],
+        layout[f"xaxis{suffix}"] = dict(domain=x_domain, anchor=f"y{suffix}", range=[0, 1.7 * longest],
                                         showticklabels=False, showgrid=False, zeroline=False)
-        layout[f"yaxis{suffix}"] = dict(anchor=f"x{suffix}", autorange="reversed", ticksuffix=" ")
-        layout["annotations"].append(dict(text=title, x=sum(domain) / 2, y=1.0, xref="paper", yref="paper",
-                                          xanchor="center", yanchor="bottom", showarrow=False,
+        layout[f"yaxis{suffix}"] = dict(domain=y_domain, anchor=f"x{suffix}", autorange="reversed",
+                                        ticksuffix=" ", automargin=True)
+        layout["annotations"].append(dict(text=title, x=x_domain[0], y=y_domain[1], xref="paper", yref="paper",
+                                          xanchor="left", yanchor="bottom", showarrow=False,
                                           font=dict(size=FONT_SIZE)))
         for bar in bars:
             data.append(dict(bar, xaxis=f"x{suffix}", yaxis=f"y{suffix}"))

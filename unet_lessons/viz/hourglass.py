@@ -22,7 +22,7 @@ from unet_lessons.viz._common import (
     format_shape,
     is_spatial,
 )
-from unet_lessons.viz.style import FLOW_COLOR, FONT_SIZE, KIND_COLORS, SKIP_COLOR
+from unet_lessons.viz.style import FADED_TEXT_COLOR, FLOW_COLOR, FONT_SIZE, KIND_COLORS, SKIP_COLOR
 
 # The mark inside each box, so a block's kind reads without colour.
 BOX_LABELS = {
@@ -129,18 +129,16 @@ def hourglass_figure(config_or_trace: UNetConfig | UNet | Iterable[TraceRow],
 
 def _emphasis(rows: tuple[TraceRow, ...], highlight) -> tuple[set[int], bool]:
     """The indices of the emphasised rows, and whether the skip arrows are emphasised."""
-    all_rows = {row.index for row in rows}
     if highlight is None:
-        return all_rows, True
+        return {row.index for row in rows}, True
     names = [highlight] if isinstance(highlight, str) else list(highlight)
     kinds = {kind.lower(): kind for kind in BOX_LABELS}
-    stages = {stage: stage for stage in STAGES}
     chosen_kinds, chosen_stages, skips = set(), set(), False
     for name in names:
         key = str(name).lower()
         if key in kinds:
             chosen_kinds.add(kinds[key])
-        elif key in stages:
+        elif key in STAGES:
             chosen_stages.add(key)
         elif key in ("skip", "skips"):
             skips = True
@@ -149,8 +147,7 @@ def _emphasis(rows: tuple[TraceRow, ...], highlight) -> tuple[set[int], bool]:
                 f"highlight={highlight!r}: unknown name {name!r}. Use a block kind {sorted(BOX_LABELS)}, "
                 f"a stage {list(STAGES)}, 'skip', or a list of these."
             )
-    chosen = {row.index for row in rows if row.kind in chosen_kinds or row.stage in chosen_stages}
-    return chosen & all_rows, skips
+    return {row.index for row in rows if row.kind in chosen_kinds or row.stage in chosen_stages}, skips
 
 
 def _box_height(resolution: int, largest: int, smallest: int) -> float:
@@ -262,7 +259,7 @@ def _legend_traces(boxes: list[_Box]) -> list[dict]:
 
 def _label_trace(boxes: list[_Box], emphasised: set[int]) -> dict:
     """The mark inside every box, and the hover text (an invisible marker at each box's centre)."""
-    colors = [_text_color(_LEGEND_GROUPS[box.group][1]) if box.row.index in emphasised else "rgb(190, 190, 190)"
+    colors = [_text_color(_LEGEND_GROUPS[box.group][1]) if box.row.index in emphasised else FADED_TEXT_COLOR
               for box in boxes]
     return dict(
         type="scatter",
@@ -284,7 +281,7 @@ def _flow_trace(boxes: list[_Box]) -> dict:
         x += [left.x1, right.x0, None]
         y += [left.y_center, right.y_center, None]
     return dict(type="scatter", x=x, y=y, mode="lines", name="forward path", showlegend=False, hoverinfo="skip",
-                      line=dict(color=FLOW_COLOR, width=1.5))
+                line=dict(color=FLOW_COLOR, width=1.5))
 
 
 def _skip_trace(rows: tuple[TraceRow, ...], by_index: dict[int, _Box], emphasised: bool) -> dict:

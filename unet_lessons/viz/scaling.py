@@ -40,8 +40,8 @@ def scaling_rows(config: UNetConfig, knob: str) -> list[dict]:
 
     Knobs: ``"base_channels"`` (x0.5, x1, x2), ``"num_res_blocks"`` (1 to 4), ``"attention"`` (the
     baseline, then attention added at one more resolution: the next finer level above the attended
-    ones, else the next coarser), ``"levels"`` (the baseline, then one more level that repeats the last
-    channel multiplier).
+    ones, else the largest level without attention), ``"levels"`` (the baseline, then one more level
+    that repeats the last channel multiplier).
 
     Each dict has: ``knob``; ``setting`` (a label such as ``"x2 (256)"``); ``config`` (the changed
     :class:`UNetConfig`, None if invalid); ``params`` (measured on a meta-device model, None if invalid);
@@ -105,7 +105,7 @@ def _attention_label(resolutions: tuple[int, ...]) -> str:
 
 
 def _more_attention(config: UNetConfig, baseline_params: int) -> tuple[str, UNetConfig | str, float]:
-    """Attention added at one more level: the next finer than the attended ones, else the next coarser."""
+    """Attention added at one more level: the next finer than the attended ones, else the largest free one."""
     levels = config.level_resolutions
     attended = [r for r in levels if r in config.attention_resolutions]
     free = [r for r in levels if r not in config.attention_resolutions]
@@ -115,7 +115,7 @@ def _more_attention(config: UNetConfig, baseline_params: int) -> tuple[str, UNet
         added = min(free)
     else:
         finer = [r for r in free if r > max(attended)]
-        added = min(finer) if finer else max(r for r in free if r < min(attended))
+        added = min(finer) if finer else max(free)
     changed = config.replace(attention_resolutions=config.attention_resolutions + (added,))
     channels = config.level_channels[levels.index(added)]
     try:
@@ -179,8 +179,8 @@ def scaling_figure(config: UNetConfig) -> go.Figure:
                                   yanchor="top", showarrow=False, align="right", font=dict(size=FONT_SIZE - 2),
                                   **cell)
     for name, color in (("measured (meta-device model)", MEASURED_COLOR), ("measured, baseline", BASELINE_COLOR)):
-        figure.add_trace(go.Bar(x=[None], y=[None], name=name, marker=dict(color=color, line=dict(color="black", width=1))),
-                         row=1, col=1)
+        marker = dict(color=color, line=dict(color="black", width=1))
+        figure.add_trace(go.Bar(x=[None], y=[None], name=name, marker=marker), row=1, col=1)
     figure.update_yaxes(title_text="parameters", col=1)
     figure.update_layout(
         title=dict(text=f"Parameters as one knob changes (baseline {format_count(baseline_params)})"),

@@ -76,7 +76,7 @@ def _hover(row: TraceRow) -> str:
 def shape_plot(trace: UNetConfig | UNet | Iterable[TraceRow]) -> go.Figure:
     """Resolution (top) and channels (bottom) of every block's output, along the forward pass.
 
-    Both y-axes are log2 (each Downsample is one step down, each channel doubling one step up). Markers
+    Both y-axes are logarithmic (each Downsample is one equal step down, each channel doubling one step up). Markers
     are coloured and shaped by kind; open circles show the input channels of decoder ResBlocks (their
     output plus the concatenated skip). Shaded bands mark the encoder, bottleneck and decoder. The time
     embedding is a vector, not an image, so it is left out.

@@ -29,6 +29,8 @@ KIND_COLORS = {
 
 SKIP_COLOR = PALETTE[9]  # skip-connection arrows: dark, so they read over the pale boxes
 FLOW_COLOR = PALETTE[10]  # the thin forward-path line between consecutive blocks
+FADED_TEXT_COLOR = "rgb(190, 190, 190)"  # labels of blocks outside a highlight
+ERROR_COLOR = PALETTE[8]  # an explorer's message about an invalid configuration (always with ❌ and words)
 
 # One colour per component of count_parameters_by_component (breakdown charts), matching the hourglass.
 COMPONENT_COLORS = {

@@ -17,6 +17,7 @@ from unet_lessons.viz._common import cached_trace, format_count
 from unet_lessons.viz.breakdown import breakdown_figure
 from unet_lessons.viz.hourglass import hourglass_figure
 from unet_lessons.viz.shapes import shape_table
+from unet_lessons.viz.style import ERROR_COLOR
 
 CUSTOM = "(custom)"  # the preset dropdown shows this when the controls match no preset
 BASE_CHANNEL_CHOICES = (32, 64, 96, 128, 192, 256)
@@ -83,7 +84,8 @@ class UNetExplorer(widgets.VBox):
             "num_res_blocks": widgets.IntSlider(min=1, max=4, description="num_res_blocks", style=wide),
             "attention_resolutions": widgets.Text(description="attention_resolutions", continuous_update=False,
                                                   style=wide, placeholder="16,8 (empty: none)"),
-            "topology": widgets.ToggleButtons(options=TOPOLOGIES, description="topology", style=wide),
+            "topology": widgets.Dropdown(options=TOPOLOGIES, description="topology", style=wide,
+                                         layout=widgets.Layout(width="200px")),
         }
         self.message = widgets.HTML()
         self.outputs = {name: widgets.Output() for name in ("hourglass", "breakdown", "table")}
@@ -94,8 +96,9 @@ class UNetExplorer(widgets.VBox):
 
         c = self.controls
         super().__init__([
-            widgets.HBox([c["preset"], c["image_size"], c["base_channels"], c["topology"]]),
-            widgets.HBox([c["channel_mults"], c["num_res_blocks"], c["attention_resolutions"]]),
+            widgets.HBox([c["preset"], c["topology"]]),
+            widgets.HBox([c["image_size"], c["base_channels"], c["channel_mults"]]),
+            widgets.HBox([c["num_res_blocks"], c["attention_resolutions"]]),
             self.message,
             self.outputs["hourglass"],
             self.outputs["breakdown"],
@@ -152,8 +155,10 @@ class UNetExplorer(widgets.VBox):
             config = self.config_from_controls()
             state = explorer_state(config)
         except ValueError as error:
-            self.message.value = (f'<span style="color: #b00020; font-size: 16px">❌ {html.escape(str(error))} '
-                                  "(the figures below still show the last valid configuration)</span>")
+            self.message.value = (
+                f'<span style="color: {ERROR_COLOR}; font-size: 16px">❌ Not a valid configuration: '
+                f"{html.escape(str(error))} (the figures below still show the last valid configuration)</span>"
+            )
             return
         self.config = config
         self.figures = {"hourglass": state["hourglass"], "breakdown": state["breakdown"]}

@@ -1,0 +1,106 @@
+"""Lesson 07's training pieces: the forward process, the loss, one step, overfitting, the sampler."""
+
+import pytest
+import torch
+
+from unet_lessons.init import initialize_weights
+from unet_lessons.training import (
+    NoiseSchedule,
+    evaluate_loss,
+    noise_prediction_loss,
+    predict_x0,
+    q_sample,
+    sample,
+    shapes_dataset,
+    train,
+)
+from unet_lessons.unet import UNet
+
+SCHEDULE = NoiseSchedule.linear()
+
+
+@pytest.fixture
+def model(tiny_config):
+    return initialize_weights(UNet(tiny_config))
+
+
+def test_linear_schedule_matches_ddpm():
+    assert SCHEDULE.num_steps == 1000
+    assert SCHEDULE.betas[0].item() == pytest.approx(1e-4) and SCHEDULE.betas[-1].item() == pytest.approx(0.02)
+    assert torch.all(SCHEDULE.alpha_bars[1:] < SCHEDULE.alpha_bars[:-1])
+    assert SCHEDULE.alpha_bars[-1].item() < 1e-4  # almost nothing of the image is left at T-1
+    with pytest.raises(ValueError, match="beta_start"):
+        NoiseSchedule.linear(beta_start=0.1, beta_end=0.01)
+
+
+def test_q_sample_ends():
+    x0 = shapes_dataset(64, 16)
+    noise = torch.randn_like(x0)
+    start = q_sample(x0, torch.zeros(64, dtype=torch.long), noise, SCHEDULE)
+    end = q_sample(x0, torch.full((64,), 999), noise, SCHEDULE)
+    assert (start - x0).std() < 0.015  # t=0: the clean image plus 1% of the noise
+    assert (end - noise).abs().max() < 0.02  # t=T-1: essentially the noise
+    assert end.std().item() == pytest.approx(1.0, abs=0.05)
+
+
+def test_predict_x0_inverts_q_sample():
+    x0, noise = shapes_dataset(4, 16), torch.randn(4, 3, 16, 16)
+    t = torch.tensor([0, 10, 500, 900])
+    assert torch.allclose(predict_x0(q_sample(x0, t, noise, SCHEDULE), t, noise, SCHEDULE), x0, atol=1e-3)
+
+
+def test_zero_output_model_scores_the_baseline(model):
+    # initialize_weights zeroes the output layer: predicting zero noise gives MSE = Var(noise) = 1.
+    loss = evaluate_loss(model, shapes_dataset(256, 16), SCHEDULE)
+    assert loss == pytest.approx(1.0, abs=0.02)
+
+
+def test_one_step_lowers_the_loss_on_a_fixed_batch(model):
+    batch = shapes_dataset(16, 16)
+    before = evaluate_loss(model, batch, SCHEDULE, seed=3)
+    train(model, batch, SCHEDULE, steps=1, batch_size=16, lr=1e-3, seed=3)
+    assert evaluate_loss(model, batch, SCHEDULE, seed=3) < before
+
+
+def test_tiny_model_overfits_a_single_batch(model):
+    batch = shapes_dataset(8, 16)
+    history = train(model, batch, SCHEDULE, steps=150, batch_size=8, lr=2e-3)
+    assert len(history) == 150
+    assert sum(history[-20:]) / 20 < 0.5 * sum(history[:5]) / 5
+    assert evaluate_loss(model, batch, SCHEDULE) < 0.35  # well below the zero-noise baseline of 1.0
+
+
+def test_training_is_deterministic(tiny_config):
+    batch = shapes_dataset(8, 16)
+    runs = []
+    for _ in range(2):
+        torch.manual_seed(0)
+        runs.append(train(initialize_weights(UNet(tiny_config)), batch, SCHEDULE, steps=3, batch_size=4))
+    assert runs[0] == runs[1]
+
+
+def test_on_step_is_called_every_step(model):
+    seen = []
+    train(model, shapes_dataset(8, 16), SCHEDULE, steps=4, batch_size=4, on_step=lambda s, l: seen.append(s))
+    assert seen == [0, 1, 2, 3]
+
+
+def test_sampler_shape_range_and_steps(model):
+    samples = sample(model, SCHEDULE, (2, 3, 16, 16), num_steps=10)
+    assert samples.shape == (2, 3, 16, 16)
+    assert torch.isfinite(samples).all() and samples.abs().max() <= 1
+    with pytest.raises(ValueError, match="num_steps=0"):
+        sample(model, SCHEDULE, (1, 3, 16, 16), num_steps=0)
+
+
+def test_noise_prediction_loss_is_a_scalar(model):
+    loss = noise_prediction_loss(model, shapes_dataset(4, 16), SCHEDULE)
+    assert loss.dim() == 0 and loss.requires_grad
+
+
+def test_shapes_dataset_is_deterministic_and_varied():
+    a, b = shapes_dataset(32, 16, seed=5), shapes_dataset(32, 16, seed=5)
+    assert torch.equal(a, b)
+    assert not torch.equal(a, shapes_dataset(32, 16, seed=6))
+    assert a.min() >= -1 and a.max() <= 1
+    assert (a[0] - a[1]).abs().mean() > 0.05
