@@ -2,12 +2,17 @@
 
 Used throughout the lessons, most of all ``notebooks/04_assembly.ipynb`` and ``05_configs.ipynb``.
 Tracing builds the model on the meta device: shapes and counts without allocating a single weight.
+The cost measurements at the end are taught in ``03_attention.ipynb`` (one block: FLOPs, attention-matrix
+memory) and ``05_configs.ipynb`` (a whole model: FLOPs by component and level, forward-pass memory).
 """
 
+import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import torch
 from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
 
 from unet_lessons.attention import AttentionBlock
 from unet_lessons.configs import UNetConfig
@@ -110,6 +115,11 @@ def trace_shapes(config_or_model: UNetConfig | UNet, batch_size: int = 1) -> lis
         model = UNet(config)
         x = torch.zeros(batch_size, config.in_channels, config.image_size, config.image_size)
         t = torch.zeros(batch_size, dtype=torch.long)
+    # GroupNorm never changes a shape, and on the meta device its shape rule runs in Python (half of a
+    # trace's time), so this private copy of the model passes its input straight through.
+    for module in model.modules():
+        if isinstance(module, nn.GroupNorm):
+            module.forward = _keep_shape
 
     records = []  # (name, kind, module, input, output), in the order blocks finish
     saved_skips: list[torch.Tensor] = []
@@ -151,6 +161,10 @@ def trace_shapes(config_or_model: UNetConfig | UNet, batch_size: int = 1) -> lis
     return rows
 
 
+def _keep_shape(x: torch.Tensor) -> torch.Tensor:
+    return x
+
+
 def _stage_and_level(name: str, num_levels: int) -> tuple[str, int | None]:
     parts = name.split(".")
     if parts[0] == "encoder":
@@ -159,3 +173,209 @@ def _stage_and_level(name: str, num_levels: int) -> tuple[str, int | None]:
         return "decoder", num_levels - 1 - int(parts[2])  # decoder levels are stored deepest first
     stage = {"time_embed": "time", "init_conv": "input", "bottleneck": "bottleneck"}.get(parts[0], "output")
     return stage, None
+
+
+# What a block costs: parameters, floating-point operations, and the attention matrix's memory.
+
+def count_flops(module: nn.Module, *inputs: torch.Tensor) -> int:
+    """Floating-point operations of one forward pass, counted by ``torch.utils.flop_counter.FlopCounterMode``.
+
+    A multiply-add counts as 2. Only matrix products and convolutions are counted (normalisation,
+    softmax and activations are cheap next to them and ignored). Works on the meta device: pass meta
+    tensors and a module built under ``torch.device("meta")`` to count a big block for free.
+    """
+    with FlopCounterMode(display=False) as counter:
+        module(*inputs)
+    return counter.get_total_flops()
+
+
+def attention_cost(channels: int, resolution: int, num_heads: int = 1, batch_size: int = 1,
+                   groups: int = 32, bytes_per_element: int = 4) -> dict[str, int]:
+    """What one :class:`AttentionBlock` costs on a ``resolution x resolution`` map of ``channels`` channels.
+
+    Built and run on the meta device, so even 64x64 costs no memory and no time.
+
+    Args:
+        channels: channels of the feature map.
+        resolution: height and width of the feature map.
+        num_heads: attention heads (each head has its own HW x HW matrix).
+        batch_size: images per batch.
+        groups: GroupNorm groups of the block.
+        bytes_per_element: 4 for float32.
+
+    Returns:
+        ``resolution``, ``channels``, ``tokens`` (H*W), ``params`` (independent of the resolution),
+        ``flops`` (measured for one forward pass of the whole batch) and ``attention_matrix_bytes``
+        (``tokens * tokens * bytes_per_element * num_heads * batch_size``: the matrix
+        :meth:`AttentionBlock.attention_weights` returns).
+    """
+    with torch.device("meta"):
+        block = AttentionBlock(channels, num_heads, groups)
+        x = torch.zeros(batch_size, channels, resolution, resolution)
+    tokens = resolution * resolution
+    return {
+        "resolution": resolution,
+        "channels": channels,
+        "tokens": tokens,
+        "params": count_parameters(block),
+        "flops": count_flops(block, x),
+        "attention_matrix_bytes": tokens * tokens * bytes_per_element * num_heads * batch_size,
+    }
+
+
+def resblock_cost(channels: int, resolution: int, time_emb_dim: int, batch_size: int = 1,
+                  groups: int = 32) -> dict[str, int]:
+    """What one ``ResBlock(channels, channels)`` costs at ``resolution x resolution`` (meta device).
+
+    Returns:
+        ``resolution``, ``channels``, ``params`` and ``flops`` (one forward pass of the batch).
+    """
+    with torch.device("meta"):
+        block = ResBlock(channels, channels, time_emb_dim, groups=groups)
+        x = torch.zeros(batch_size, channels, resolution, resolution)
+        time_emb = torch.zeros(batch_size, time_emb_dim)
+    return {
+        "resolution": resolution,
+        "channels": channels,
+        "params": count_parameters(block),
+        "flops": count_flops(block, x, time_emb),
+    }
+
+
+def attention_costs_by_level(config: UNetConfig) -> list[dict]:
+    """For each encoder level of ``config``: an attention block's cost next to a ResBlock's, at that level.
+
+    Returns:
+        One row per level: ``level``, ``resolution``, ``channels``, ``has_attention`` (the level is in
+        ``attention_resolutions``), ``attention_params``, ``attention_flops``,
+        ``attention_matrix_bytes``, ``resblock_params``, ``resblock_flops``.
+    """
+    rows = []
+    for level, (resolution, channels) in enumerate(zip(config.level_resolutions, config.level_channels)):
+        attention = attention_cost(channels, resolution, config.num_heads, groups=config.groups)
+        resblock = resblock_cost(channels, resolution, config.time_emb_dim, groups=config.groups)
+        rows.append({
+            "level": level,
+            "resolution": resolution,
+            "channels": channels,
+            "has_attention": resolution in config.attention_resolutions,
+            "attention_params": attention["params"],
+            "attention_flops": attention["flops"],
+            "attention_matrix_bytes": attention["attention_matrix_bytes"],
+            "resblock_params": resblock["params"],
+            "resblock_flops": resblock["flops"],
+        })
+    return rows
+
+
+# What one forward pass costs: floating-point operations and memory, measured on the meta device.
+
+@lru_cache(maxsize=64)
+def _meta_forward_flops(config: UNetConfig, batch_size: int) -> dict[str, int]:
+    """FLOPs of one meta-device forward pass, per module name ("" is the whole model, "encoder.levels.0", ...).
+
+    ``FlopCounterMode`` attributes each operation to every module it runs inside, so a parent's count
+    includes its children's. Modules that run no counted operation (GroupNorm, Identity) are absent.
+    Cached per configuration (``UNetConfig`` is frozen and hashable); callers must not modify the dict.
+    """
+    with torch.device("meta"):
+        model = UNet(config)
+        x = torch.zeros(batch_size, config.in_channels, config.image_size, config.image_size)
+        t = torch.zeros(batch_size, dtype=torch.long)
+    with FlopCounterMode(display=False) as counter:
+        model(x, t)
+    root = type(model).__name__  # the counter names modules "UNet", "UNet.encoder", ...
+    flops = {}
+    for name, per_operation in counter.get_flop_counts().items():
+        if name == root or name.startswith(root + "."):
+            flops[name[len(root) + 1:]] = sum(per_operation.values())
+    return flops
+
+
+def _config_of(config_or_model: UNetConfig | UNet) -> UNetConfig:
+    return config_or_model.config if isinstance(config_or_model, UNet) else config_or_model.validate()
+
+
+def count_forward_flops(config_or_model: UNetConfig | UNet, batch_size: int = 1) -> int:
+    """Floating-point operations of one forward pass, counted by ``torch.utils.flop_counter.FlopCounterMode``.
+
+    A multiply-add counts as 2 FLOPs. Only convolutions and matrix products (linear layers, the two
+    products inside attention) are counted; normalisation, activations, softmax and additions are
+    cheap next to them and left out. The model runs on the meta device: exact counts for any size,
+    no weights allocated (the counts equal those of a real CPU run).
+
+    Args:
+        config_or_model: a :class:`UNetConfig`, or a :class:`UNet` (counted through its config).
+        batch_size: images per forward pass; the count is proportional to it.
+    """
+    return _meta_forward_flops(_config_of(config_or_model), batch_size)[""]
+
+
+def count_forward_flops_by_component(config_or_model: UNetConfig | UNet, batch_size: int = 1) -> dict[str, int]:
+    """FLOPs of one forward pass for ``time_embed, init_conv, encoder, bottleneck, decoder, output``.
+
+    The same components as :func:`count_parameters_by_component`; the values sum to
+    :func:`count_forward_flops`.
+    """
+    flops = _meta_forward_flops(_config_of(config_or_model), batch_size)
+    by_component = {name: flops.get(name, 0) for name in COMPONENTS if name != "output"}
+    by_component["output"] = flops.get("out_norm", 0) + flops.get("out_conv", 0)
+    return {name: by_component[name] for name in COMPONENTS}
+
+
+def count_forward_flops_by_level(config_or_model: UNetConfig | UNet, batch_size: int = 1) -> list[dict]:
+    """One row per resolution level (0 = full resolution): the FLOPs its encoder and decoder blocks run.
+
+    Rows as in :func:`count_parameters_by_level` (``level, resolution, channels, encoder, decoder``), so
+    parameters and compute can be set side by side: the same block costs 4x the FLOPs one level up.
+    """
+    config = _config_of(config_or_model)
+    flops = _meta_forward_flops(config, batch_size)
+    num_levels = len(config.channel_mults)
+    return [
+        {
+            "level": level,
+            "resolution": resolution,
+            "channels": channels,
+            "encoder": flops.get(f"encoder.levels.{level}", 0),
+            "decoder": flops.get(f"decoder.levels.{num_levels - 1 - level}", 0),  # stored deepest first
+        }
+        for level, (resolution, channels) in enumerate(zip(config.level_resolutions, config.level_channels))
+    ]
+
+
+def forward_memory(config_or_model: UNetConfig | UNet, batch_size: int = 1,
+                   bytes_per_element: int = 4) -> dict[str, int]:
+    """Bytes one forward pass holds, from the shapes of :func:`trace_shapes` (see :func:`trace_memory`).
+
+    Args:
+        config_or_model: a :class:`UNetConfig` or a :class:`UNet`.
+        batch_size: images per forward pass (activations scale with it, parameters do not).
+        bytes_per_element: 4 for float32, 2 for float16/bfloat16.
+    """
+    return trace_memory(trace_shapes(_config_of(config_or_model), batch_size), bytes_per_element)
+
+
+def trace_memory(rows: list[TraceRow], bytes_per_element: int = 4) -> dict[str, int]:
+    """Bytes of the parameters and of the block outputs of a traced forward pass.
+
+    What is counted, exactly:
+
+    * ``parameters``: every parameter (the traced blocks hold them all), ``x bytes_per_element``.
+    * ``activations``: the output tensor of every traced block (time embedding, init conv, each
+      ResBlock, Attention, Downsample, Upsample, the output norm and conv), summed. Not counted: the
+      tensors inside a block (GroupNorm and conv intermediates, q, k, v, the attention matrix) and the
+      concatenations in the decoder. Training keeps those too for the backward pass, so this is a
+      floor for training, not its peak.
+    * ``skips``: the part of ``activations`` the encoder saves for the decoder; these stay alive from
+      the moment they are saved until the decoder consumes them.
+
+    Args:
+        rows: the rows of :func:`trace_shapes` (any batch size).
+        bytes_per_element: 4 for float32, 2 for float16/bfloat16.
+    """
+    return {
+        "parameters": sum(row.params for row in rows) * bytes_per_element,
+        "activations": sum(math.prod(row.out_shape) for row in rows) * bytes_per_element,
+        "skips": sum(math.prod(row.out_shape) for row in rows if row.saves_skip) * bytes_per_element,
+    }

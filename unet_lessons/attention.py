@@ -63,3 +63,62 @@ class AttentionBlock(nn.Module):
         q, k, _ = self._heads(x)
         scores = q @ k.transpose(-2, -1) / q.shape[-1] ** 0.5  # [B, heads, HW, HW]
         return scores.softmax(dim=-1)
+
+
+@torch.no_grad()
+def tie_keys_to_queries(block: AttentionBlock) -> AttentionBlock:
+    """Copy the query projection into the key projection, in place: then ``q_i . k_j = q_i . q_j``.
+
+    A teaching device, not a training trick. At random initialisation queries and keys are unrelated, so
+    every pixel spreads its attention almost evenly. With identical projections the score of a pair of
+    pixels is the dot product of their (projected) features: pixels attend most to pixels that look like
+    them, which makes the attention map readable before any training.
+
+    Args:
+        block: the block to change (its ``qkv`` holds queries, keys, values in that order).
+
+    Returns:
+        the same block, for chaining.
+    """
+    channels = block.proj.in_channels
+    block.qkv.weight[channels:2 * channels] = block.qkv.weight[:channels]  # keys := queries
+    block.qkv.bias[channels:2 * channels] = block.qkv.bias[:channels]
+    return block
+
+
+def attention_spread(weights: torch.Tensor) -> dict[str, float]:
+    """How concentrated attention is, averaged over queries (and heads and batch).
+
+    Args:
+        weights: [..., queries, keys] softmax weights, each row summing to 1.
+
+    Returns:
+        ``largest_weight``: the mean over queries of the biggest weight in the row;
+        ``uniform_weight``: ``1 / keys``, what every weight would be if attention were uniform;
+        ``effective_pixels``: the mean of ``exp(entropy)`` over rows, the number of keys a row
+        "really" looks at (``keys`` when uniform, 1 when it looks at a single key).
+    """
+    entropy = -(weights * weights.clamp_min(1e-12).log()).sum(-1)  # [..., queries]
+    return {
+        "largest_weight": weights.amax(-1).mean().item(),
+        "uniform_weight": 1 / weights.shape[-1],
+        "effective_pixels": entropy.exp().mean().item(),
+    }
+
+
+def permute_pixels(x: torch.Tensor, permutation: torch.Tensor) -> torch.Tensor:
+    """Shuffle the pixel positions of a feature map, the same way for every channel.
+
+    Args:
+        x: [batch, channels, height, width].
+        permutation: [height * width], a permutation of the flattened (row-major) positions.
+
+    Returns:
+        [batch, channels, height, width]; position ``i`` holds what was at ``permutation[i]``.
+    """
+    if permutation.shape != (x.shape[2] * x.shape[3],):
+        raise ValueError(
+            f"permutation has shape {list(permutation.shape)}; it needs one entry per pixel, "
+            f"[{x.shape[2] * x.shape[3]}] for a {x.shape[2]}x{x.shape[3]} map."
+        )
+    return x.flatten(2)[:, :, permutation].reshape(x.shape)  # [B, C, HW] -> shuffled -> [B, C, H, W]

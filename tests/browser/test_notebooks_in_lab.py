@@ -97,7 +97,8 @@ def screenshot_whole_notebook(page, path: Path):
     height = page.evaluate(
         "() => document.querySelector('.jp-NotebookPanel .jp-WindowedPanel-outer').scrollHeight")
     page.set_viewport_size({"width": 1400, "height": min(height + 200, 16000)})
-    page.wait_for_timeout(500)
+    page.evaluate("() => { document.querySelector('.jp-NotebookPanel .jp-WindowedPanel-outer').scrollTop = 0; }")
+    page.wait_for_timeout(1000)
     page.screenshot(path=str(path))
     page.set_viewport_size({"width": 1400, "height": 1000})
 

@@ -7,6 +7,8 @@ answer, so a notebook keeps running top to bottom.
 
 from collections.abc import Callable
 
+import torch
+
 
 def report(ok: bool, success: str, hint: str) -> bool:
     """Print a friendly verdict and return ``ok``."""
@@ -24,3 +26,18 @@ def run_learner_code(function: Callable, *args, **kwargs) -> tuple[bool, object]
     except Exception as error:  # the learner's code may fail in any way; show it and carry on
         print(f"❌ Your function raised {type(error).__name__}: {error}")
         return False, None
+
+
+def tensor_problem(result: object, expected_shape: tuple[int, ...], shape_hint: str = "") -> str | None:
+    """What is wrong with a learner's tensor before its values are compared; ``None`` if nothing is.
+
+    Catches the first three mistakes: the stub's ``None`` still in place, something that is not a tensor,
+    a wrong shape (``shape_hint`` is added to that message, e.g. what each dimension means).
+    """
+    if result is None:
+        return "Your function returned None: fill in its body and return the result."
+    if not isinstance(result, torch.Tensor):
+        return f"Return a torch.Tensor, not a {type(result).__name__}."
+    if tuple(result.shape) != tuple(expected_shape):
+        return f"The shape should be {list(expected_shape)}, got {list(result.shape)}. {shape_hint}".rstrip()
+    return None
