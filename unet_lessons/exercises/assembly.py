@@ -1,0 +1,121 @@
+"""Self-checks for ``notebooks/04_assembly.ipynb``: the decoder's channel arithmetic and the bottleneck.
+
+Each checker builds the real :class:`~unet_lessons.unet.UNet` on the meta device (no weights are
+allocated) for a few configurations, and compares the learner's answer with what the model contains.
+The exercises are about the chapter's topology (``topology="chapter"``).
+"""
+
+from collections.abc import Callable, Iterable
+
+import torch
+
+from unet_lessons.analysis import trace_shapes
+from unet_lessons.configs import PRESETS, UNetConfig
+from unet_lessons.exercises import report, run_learner_code
+from unet_lessons.unet import UNet
+
+# Different depths, widths and block counts, so an answer that only fits the default config fails.
+CHECK_CONFIGS = (
+    UNetConfig(),
+    PRESETS["light"].config,
+    PRESETS["improved"].config,
+    PRESETS["highres"].config,
+    UNetConfig(image_size=32, base_channels=32, channel_mults=(1, 2), num_res_blocks=3,
+               attention_resolutions=(16,), groups=8),
+)
+
+
+def describe(config: UNetConfig) -> str:
+    """The fields that fix the shapes, in one short line for a hint."""
+    return (f"UNetConfig(image_size={config.image_size}, base_channels={config.base_channels}, "
+            f"channel_mults={config.channel_mults}, num_res_blocks={config.num_res_blocks})")
+
+
+def learner_answers(function: Callable, cases: Iterable[tuple], none_hint: str) -> list | None:
+    """The learner's answer for every case (a tuple of arguments), or None after printing why not.
+
+    An exception is shown by :func:`run_learner_code`; a ``None`` answer (the unfilled stub) gets
+    ``none_hint``.
+    """
+    answers = []
+    for args in cases:
+        ok, answer = run_learner_code(function, *args)
+        if not ok:
+            return None
+        if answer is None:
+            report(False, "", f"Your function returns None: {none_hint}")
+            return None
+        answers.append(answer)
+    return answers
+
+
+def model_decoder_in_channels(config: UNetConfig) -> list[int]:
+    """The input channels of every decoder ResBlock, in the order the forward pass runs them."""
+    with torch.device("meta"):
+        model = UNet(config)
+    return [block.conv1.in_channels for level in model.decoder.levels for block in level.res_blocks]
+
+
+def model_bottleneck_shape(config: UNetConfig) -> tuple[int, int, int]:
+    """``(channels, height, width)`` of the bottleneck's output, traced on the meta device."""
+    bottleneck_rows = [row for row in trace_shapes(config) if row.stage == "bottleneck"]
+    return tuple(bottleneck_rows[-1].out_shape[1:])
+
+
+def check_decoder_in_channels(decoder_in_channels: Callable[[UNetConfig], list[int]]) -> bool:
+    """Check ``decoder_in_channels(config) -> list[int]``: each decoder ResBlock's input channels.
+
+    Args:
+        decoder_in_channels: the learner's function; one int per decoder ResBlock, deepest level
+            first, in the order the forward pass runs them.
+    """
+    answers = learner_answers(decoder_in_channels, [(config,) for config in CHECK_CONFIGS],
+                              "fill in its body and return a list of ints.")
+    if answers is None:
+        return False
+    for config, answer in zip(CHECK_CONFIGS, answers):
+        if not isinstance(answer, (list, tuple)):
+            return report(False, "", f"Return a list of ints (one per decoder ResBlock); got {type(answer).__name__}.")
+        expected = model_decoder_in_channels(config)
+        if len(answer) != len(expected):
+            return report(False, "", (
+                f"For {describe(config)} the decoder has {len(expected)} ResBlocks "
+                f"(num_res_blocks per level x {len(config.channel_mults)} levels, one per saved skip); "
+                f"your list has {len(answer)} entries."
+            ))
+        if list(answer) != expected:
+            position = next(i for i, (got, want) in enumerate(zip(answer, expected)) if got != want)
+            level = len(config.channel_mults) - 1 - position // config.num_res_blocks  # deepest level first
+            return report(False, "", (
+                f"For {describe(config)} entry {position} (ResBlock {position % config.num_res_blocks} of "
+                f"level {level}, at {config.level_resolutions[level]}x{config.level_resolutions[level]}) "
+                f"is {answer[position]}; the model has a different number there. Each decoder ResBlock takes "
+                "h's channels + the channels of the skip it pops (the last one saved comes first); "
+                "after the block, h has the level's channels."
+            ))
+    return report(True, f"Right for all {len(CHECK_CONFIGS)} configurations: in + skip channels, "
+                        "because we concatenate.", "")
+
+
+def check_bottleneck_shape(bottleneck_shape: Callable[[UNetConfig], tuple[int, int, int]]) -> bool:
+    """Check ``bottleneck_shape(config) -> (channels, height, width)`` of the bottleneck's output.
+
+    Args:
+        bottleneck_shape: the learner's function.
+    """
+    answers = learner_answers(bottleneck_shape, [(config,) for config in CHECK_CONFIGS],
+                              "return a tuple (channels, height, width).")
+    if answers is None:
+        return False
+    for config, answer in zip(CHECK_CONFIGS, answers):
+        if not isinstance(answer, (list, tuple, torch.Size)) or len(answer) != 3:
+            return report(False, "", f"Return three numbers (channels, height, width); got {answer!r}.")
+        expected = model_bottleneck_shape(config)
+        if tuple(answer) != expected:
+            return report(False, "", (
+                f"For {describe(config)} you predicted {tuple(answer)}. The bottleneck keeps the deepest "
+                "level's channels, and in the chapter's U-Net every level ends with a Downsample that "
+                "halves the resolution."
+            ))
+    return report(True, f"Right for all {len(CHECK_CONFIGS)} configurations: deepest channels, "
+                        "image_size / 2**levels.", "")
