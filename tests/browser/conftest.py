@@ -92,8 +92,10 @@ def lab(tmp_path_factory):
     for name in ("JUPYTER_CONFIG_DIR", "JUPYTERLAB_SETTINGS_DIR", "JUPYTER_RUNTIME_DIR"):
         (base / name.lower()).mkdir()
         env[name] = str(base / name.lower())
-    # Keep every cell in the DOM (no virtual scrolling) and do not ask about news.
+    # Keep every cell in the DOM (no virtual scrolling), never autosave (a run must not overwrite the stored
+    # outputs a later test opens), and do not ask about news.
     for plugin, settings in {"notebook-extension/tracker": {"windowingMode": "none"},
+                             "docmanager-extension/plugin": {"autosave": False},
                              "apputils-extension/notification": {"fetchNews": "false"}}.items():
         path = base / "jupyterlab_settings_dir" / "@jupyterlab" / f"{plugin}.jupyterlab-settings"
         path.parent.mkdir(parents=True, exist_ok=True)
