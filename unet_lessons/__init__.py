@@ -10,8 +10,12 @@ unet                04_assembly.ipynb            Encoder, Bottleneck, Decoder, U
 configs             05_configs.ipynb             UNetConfig, validation, presets
 diffusers_port      05_configs.ipynb             reading diffusers' UNet2DModel into ours
 init                06_init.ipynb                initialize_weights, the zero output layer
-analysis            (all)                        parameter counts, shape traces
+training            07 (to come)                 noise schedule, loss, training loop, sampler
+analysis            (all)                        parameters, shape traces, FLOPs, memory
+data                01-03                        a real photo (matplotlib's sample), no download
 ==================  ===========================  ==========================================
+
+``viz/`` holds the figure builders and the explorers; ``exercises/`` the self-checks, one module per lesson.
 """
 
 from unet_lessons.attention import AttentionBlock
