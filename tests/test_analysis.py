@@ -20,6 +20,7 @@ from unet_lessons.analysis import (
     count_parameters,
     count_parameters_by_level,
     forward_memory,
+    meta_unet,
     resblock_cost,
     trace_memory,
     trace_shapes,
@@ -206,3 +207,31 @@ def test_block_kind_names_the_traced_blocks_and_nothing_else(tiny_config):
     assert {name: kind for name, kind in kinds.items() if kind is not None} == traced
     assert block_kind("encoder.levels.0.res_blocks.0.conv1", torch.nn.Conv2d(1, 1, 3)) is None
     assert block_kind("out_conv", torch.nn.Conv2d(1, 1, 3)) == "OutConv"
+
+
+def test_meta_unet_has_the_parameters_of_a_real_model(tiny_config):
+    real = {name: param.shape for name, param in UNet(tiny_config).named_parameters()}
+    meta = meta_unet(tiny_config)
+    assert {name: param.shape for name, param in meta.named_parameters()} == real
+    assert all(param.is_meta for param in meta.parameters())
+
+
+def test_meta_unet_leaves_initialisation_on_for_every_other_layer(tiny_config):
+    torch.manual_seed(0)
+    expected = [nn.Linear(4, 4).weight, nn.Conv2d(2, 2, 3).weight, nn.GroupNorm(2, 4, affine=True).weight]
+    meta_unet(tiny_config)
+    with pytest.raises(ValueError, match="groups"):
+        meta_unet(tiny_config.replace(groups=7))  # fails while the initialisation is switched off
+    torch.manual_seed(0)
+    built = [nn.Linear(4, 4).weight, nn.Conv2d(2, 2, 3).weight, nn.GroupNorm(2, 4, affine=True).weight]
+    for before, after in zip(expected, built):
+        assert torch.equal(before, after)
+    assert "reset_parameters" not in nn.Conv2d.__dict__  # inherited from its base class again
+
+
+def test_tracing_a_meta_model_leaves_it_as_it_was(tiny_config):
+    model = meta_unet(tiny_config)
+    assert trace_shapes(model) == trace_shapes(tiny_config)
+    for module in model.modules():
+        assert not module._forward_hooks
+        assert "forward" not in vars(module)  # no GroupNorm left passing its input through

@@ -9,6 +9,7 @@ from unet_lessons.analysis import (
     count_parameters_by_component,
     count_parameters_by_kind,
     count_parameters_by_level,
+    meta_unet,
     trace_shapes,
 )
 from unet_lessons.configs import PRESETS, UNetConfig
@@ -25,11 +26,6 @@ PRESET_COUNTS = {
     "ddpm_cifar10": 35_746_307,  # the DDPM paper: 35.7M
     "ddpm_256": 113_673_219,  # the DDPM paper: 114M
 }
-
-
-def meta_unet(config: UNetConfig) -> UNet:
-    with torch.device("meta"):
-        return UNet(config)
 
 
 def test_every_preset_is_tested():

@@ -14,7 +14,7 @@ from unet_lessons.analysis import (
 )
 from unet_lessons.configs import PRESETS, UNetConfig
 from unet_lessons.unet import UNet
-from unet_lessons.viz._common import format_shape, rounded
+from unet_lessons.viz._common import cached_trace, format_shape, meta_model, rounded
 from unet_lessons.viz.breakdown import breakdown_figure, breakdown_table
 from unet_lessons.viz.hourglass import BOX_LABELS, hourglass_figure
 from unet_lessons.viz.scaling import KNOBS, scaling_figure, scaling_rows
@@ -351,3 +351,12 @@ def test_scaling_figure_shows_the_measured_counts_and_the_rules():
 
 def test_rounded_keeps_four_significant_digits():
     assert rounded([138.3812, 0.000123456, 0.0, 1.0]) == [138.4, 0.0001235, 0.0, 1.0]
+
+
+def test_a_trace_and_the_counts_of_one_config_share_one_meta_model():
+    config = CONFIGS["tiny"].replace(num_res_blocks=3)  # a config no other test has cached
+    builds = meta_model.cache_info().misses
+    trace = cached_trace(config)
+    model = meta_model(config)
+    assert meta_model.cache_info().misses == builds + 1
+    assert sum(row.params for row in trace) == count_parameters(model)

@@ -7,6 +7,8 @@ memory) and ``05_configs.ipynb`` (a whole model: FLOPs by component and level, f
 """
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -111,22 +113,55 @@ class TraceRow:
     saves_skip: bool = False
 
 
+# Layers that initialise their own weights when built (nn.Conv2d through its base class).
+_SELF_INITIALISING_LAYERS = (nn.Linear, nn.Conv2d, nn.GroupNorm)
+
+
+def meta_unet(config: UNetConfig) -> UNet:
+    """``UNet(config)`` built on the meta device, without initialising its weights.
+
+    Meta tensors have a shape and no values, so each layer's ``reset_parameters`` (run by its constructor)
+    would initialise nothing; skipping it halves the time to build a model there, which the explorers pay
+    for every configuration a learner tries.
+    """
+    with torch.device("meta"), _weights_not_initialised():
+        return UNet(config)
+
+
+@contextmanager
+def _weights_not_initialised() -> Iterator[None]:
+    """While active, the layers of ``_SELF_INITIALISING_LAYERS`` skip ``reset_parameters`` (meta device only)."""
+    own_methods = {layer: layer.__dict__.get("reset_parameters") for layer in _SELF_INITIALISING_LAYERS}
+    for layer in _SELF_INITIALISING_LAYERS:
+        layer.reset_parameters = _no_initialisation
+    try:
+        yield
+    finally:
+        for layer, method in own_methods.items():
+            if method is None:
+                del layer.reset_parameters  # inherited it (nn.Conv2d): inherit it again
+            else:
+                layer.reset_parameters = method
+
+
+def _no_initialisation(layer: nn.Module) -> None:
+    pass
+
+
 def trace_shapes(config_or_model: UNetConfig | UNet, batch_size: int = 1) -> list[TraceRow]:
     """Run one forward pass on the meta device and return one :class:`TraceRow` per block, in order.
 
-    A model is traced through its ``config`` (same architecture, rebuilt on meta), so no real weights
-    are touched and even the 256x256 configurations take milliseconds.
+    A model on the meta device is traced as it is (and left as it was); any other model is traced through
+    its ``config`` (same architecture, rebuilt on meta), so no real weights are touched and even the
+    256x256 configurations take milliseconds.
     """
-    config = config_or_model.config if isinstance(config_or_model, UNet) else config_or_model
-    with torch.device("meta"):
-        model = UNet(config)
-        x = torch.zeros(batch_size, config.in_channels, config.image_size, config.image_size)
-        t = torch.zeros(batch_size, dtype=torch.long)
-    # GroupNorm never changes a shape, and on the meta device its shape rule runs in Python (half of a
-    # trace's time), so this private copy of the model passes its input straight through.
-    for module in model.modules():
-        if isinstance(module, nn.GroupNorm):
-            module.forward = _keep_shape
+    if isinstance(config_or_model, UNet) and config_or_model.out_conv.weight.is_meta:
+        model = config_or_model
+    else:
+        model = meta_unet(config_or_model.config if isinstance(config_or_model, UNet) else config_or_model)
+    config = model.config
+    x = torch.zeros(batch_size, config.in_channels, config.image_size, config.image_size, device="meta")
+    t = torch.zeros(batch_size, dtype=torch.long, device="meta")
 
     records = []  # (name, kind, module, input, output), in the order blocks finish
     saved_skips: list[torch.Tensor] = []
@@ -145,7 +180,8 @@ def trace_shapes(config_or_model: UNetConfig | UNet, batch_size: int = 1) -> lis
         if kind is not None:
             handles.append(module.register_forward_hook(record(name, kind)))
     try:
-        model(x, t)
+        with _group_norms_keep_shape(model):
+            model(x, t)
     finally:
         for handle in handles:
             handle.remove()
@@ -166,6 +202,23 @@ def trace_shapes(config_or_model: UNetConfig | UNet, batch_size: int = 1) -> lis
             skip_from=skip_from.get(i), saves_skip=i in skip_rows,
         ))
     return rows
+
+
+@contextmanager
+def _group_norms_keep_shape(model: nn.Module) -> Iterator[None]:
+    """While active, every GroupNorm of ``model`` passes its input straight through.
+
+    GroupNorm never changes a shape, and on the meta device its shape rule runs in Python (half of a
+    trace's time).
+    """
+    norms = [module for module in model.modules() if isinstance(module, nn.GroupNorm)]
+    for norm in norms:
+        norm.forward = _keep_shape
+    try:
+        yield
+    finally:
+        for norm in norms:
+            del norm.forward  # the class's forward again
 
 
 def _keep_shape(x: torch.Tensor) -> torch.Tensor:
@@ -285,10 +338,9 @@ def _meta_forward_flops(config: UNetConfig, batch_size: int) -> dict[str, int]:
     includes its children's. Modules that run no counted operation (GroupNorm, Identity) are absent.
     Cached per configuration (``UNetConfig`` is frozen and hashable); callers must not modify the dict.
     """
-    with torch.device("meta"):
-        model = UNet(config)
-        x = torch.zeros(batch_size, config.in_channels, config.image_size, config.image_size)
-        t = torch.zeros(batch_size, dtype=torch.long)
+    model = meta_unet(config)
+    x = torch.zeros(batch_size, config.in_channels, config.image_size, config.image_size, device="meta")
+    t = torch.zeros(batch_size, dtype=torch.long, device="meta")
     with FlopCounterMode(display=False) as counter:
         model(x, t)
     root = type(model).__name__  # the counter names modules "UNet", "UNet.encoder", ...

@@ -1,15 +1,14 @@
 """What every explorer needs: a config, a model or a trace turned into rows, cached; numbers formatted alike.
 
 Traces and meta models are cached per configuration (``UNetConfig`` is frozen and hashable), so an explorer
-that redraws three figures for one configuration traces it once, and revisiting a configuration is free.
+that redraws three figures for one configuration builds and traces its model once, and revisiting a
+configuration is free.
 """
 
 from collections.abc import Iterable
 from functools import lru_cache
 
-import torch
-
-from unet_lessons.analysis import TraceRow, trace_shapes
+from unet_lessons.analysis import TraceRow, meta_unet, trace_shapes
 from unet_lessons.configs import UNetConfig
 from unet_lessons.unet import UNet
 
@@ -28,15 +27,17 @@ def config_of(config_or_model: UNetConfig | UNet) -> UNetConfig:
 
 @lru_cache(maxsize=64)
 def cached_trace(config: UNetConfig) -> tuple[TraceRow, ...]:
-    """:func:`unet_lessons.analysis.trace_shapes` of a (valid) config, computed once per config."""
-    return tuple(trace_shapes(config))
+    """:func:`unet_lessons.analysis.trace_shapes` of a (valid) config, computed once per config.
+
+    It traces :func:`meta_model`, so the parameter counts of the same config reuse the model it builds.
+    """
+    return tuple(trace_shapes(meta_model(config)))
 
 
-@lru_cache(maxsize=16)
+@lru_cache(maxsize=64)
 def meta_model(config: UNetConfig) -> UNet:
     """The model of a (valid) config built on the meta device (no weights), once per config. Do not modify it."""
-    with torch.device("meta"):
-        return UNet(config)
+    return meta_unet(config)
 
 
 def as_trace(source: UNetConfig | UNet | Iterable[TraceRow]) -> tuple[TraceRow, ...]:
