@@ -18,6 +18,7 @@ from unet_lessons.diffusers_port import (
     DIFFUSERS_VERSION,
     WeightsUnavailableError,
     config_from_diffusers,
+    diffusers_config,
     load_diffusers_weights,
     load_published_ddpm_cifar10,
     our_name,
@@ -176,6 +177,31 @@ def test_multi_head_attention_ports_exactly():
     x, t = torch.randn(3, 3, 16, 16), torch.tensor([0, 500, 999])
     with torch.no_grad():
         assert (ours(x, t) - theirs(x, t).sample).abs().max() < 1e-5
+
+
+@pytest.mark.parametrize("name", ["ddpm_cifar10", "ddpm_256"])
+def test_diffusers_config_builds_the_published_architectures(name):
+    published = {"ddpm_cifar10": DDPM_CIFAR10, "ddpm_256": DDPM_256}[name]
+    options = diffusers_config(PRESETS[name].config)
+    assert {key: options[key] for key in published} == published
+    assert config_from_diffusers(options) == PRESETS[name].config
+
+
+def test_diffusers_config_keeps_the_head_count(tiny_config):
+    config = tiny_config.replace(topology="ddpm", groups=4, num_heads=2)
+    assert diffusers_config(config)["attention_head_dim"] == config.level_channels[-1] // 2
+    theirs = randomize(UNet2DModel(**diffusers_config(config)), seed=3).eval()
+    ours = port_diffusers_unet(theirs)  # refuses any architecture but ours
+    assert ours.config == config
+
+
+@pytest.mark.parametrize("fields, message", [
+    (dict(topology="chapter"), "topology"),
+    (dict(topology="ddpm", channel_mults=(1, 2, 3), attention_resolutions=(16,), num_heads=8), "num_heads"),
+])
+def test_diffusers_config_names_what_diffusers_cannot_build(tiny_config, fields, message):
+    with pytest.raises(ValueError, match=message):
+        diffusers_config(tiny_config.replace(**fields))
 
 
 @pytest.mark.parametrize("option, value", [

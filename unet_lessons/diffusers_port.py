@@ -160,6 +160,49 @@ def config_from_diffusers(diffusers_config: Mapping) -> UNetConfig:
     ).validate()
 
 
+def diffusers_config(config: UNetConfig) -> dict:
+    """The ``UNet2DModel`` options that build the same network as ``config``: the inverse of
+    :func:`config_from_diffusers`.
+
+    ``UNet2DModel(**diffusers_config(config))`` has our model's architecture, so
+    :func:`load_diffusers_weights` can give both the same weights (the benchmarks compare their speed so).
+
+    Args:
+        config: a configuration with ``topology="ddpm"`` (the chapter's topology has no diffusers twin).
+
+    Raises:
+        ValueError: for the chapter's topology, or for ``num_heads`` that does not give every attention
+            block the same head size (diffusers fixes the size of a head, ``attention_head_dim``).
+    """
+    config = config.validate()
+    if config.topology != "ddpm":
+        raise ValueError(f"topology={config.topology!r} has no diffusers UNet2DModel twin: diffusers builds the "
+                         "DDPM paper's U-Net, use topology='ddpm'.")
+    attends = [resolution in config.attention_resolutions for resolution in config.level_resolutions]
+    attended_channels = [c for c, attention in zip(config.level_channels, attends) if attention]
+    attended_channels.append(config.level_channels[-1])  # the mid block always attends
+    head_sizes = {channels // config.num_heads for channels in attended_channels}
+    if len(head_sizes) != 1:
+        raise ValueError(f"num_heads={config.num_heads} splits the attended channel counts {attended_channels} into "
+                         "heads of different sizes; diffusers needs one head size: use num_heads=1.")
+    return dict(
+        _FIXED_OPTIONS,
+        sample_size=config.image_size,
+        in_channels=config.in_channels,
+        out_channels=config.out_channels,
+        block_out_channels=config.level_channels,
+        layers_per_block=config.num_res_blocks,
+        down_block_types=tuple("AttnDownBlock2D" if attention else "DownBlock2D" for attention in attends),
+        up_block_types=tuple("AttnUpBlock2D" if attention else "UpBlock2D" for attention in reversed(attends)),
+        dropout=config.dropout,
+        act_fn="silu",
+        attention_head_dim=None if config.num_heads == 1 else head_sizes.pop(),
+        norm_num_groups=config.groups,
+        attn_norm_num_groups=None,
+        time_embedding_dim=None,
+    )
+
+
 def _square_size(sample_size) -> int:
     """diffusers allows an int or (height, width); our UNet takes square images."""
     if isinstance(sample_size, int) and not isinstance(sample_size, bool):
