@@ -4,6 +4,8 @@ One block's cost (count_flops, attention_cost, resblock_cost) first; then a whol
 (count_forward_flops and its breakdowns, forward_memory), checked against hand counts and a real CPU run.
 """
 
+import os
+
 import pytest
 import torch
 from torch import nn
@@ -21,6 +23,7 @@ from unet_lessons.analysis import (
     count_parameters_by_level,
     forward_memory,
     meta_unet,
+    peak_resident_memory,
     resblock_cost,
     trace_memory,
     trace_shapes,
@@ -235,3 +238,19 @@ def test_tracing_a_meta_model_leaves_it_as_it_was(tiny_config):
     for module in model.modules():
         assert not module._forward_hooks
         assert "forward" not in vars(module)  # no GroupNorm left passing its input through
+
+
+def test_peak_resident_memory_grows_with_what_the_process_holds():
+    def resident() -> int:
+        return next(int(line.split()[1]) * 1024 for line in open("/proc/self/status") if line.startswith("VmRSS:"))
+
+    assert peak_resident_memory() >= resident() > 0
+    before = resident()
+    held = torch.ones(2**25)  # 128 MiB, written, so resident
+    assert peak_resident_memory() >= before + held.numel() * held.element_size()
+    assert peak_resident_memory(os.getpid()) == peak_resident_memory()
+
+
+def test_peak_resident_memory_of_no_process_raises():
+    with pytest.raises(FileNotFoundError):
+        peak_resident_memory(2**22 + 12345)  # above Linux's largest pid

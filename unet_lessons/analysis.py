@@ -7,6 +7,7 @@ memory) and ``05_configs.ipynb`` (a whole model: FLOPs by component and level, f
 """
 
 import math
+from pathlib import Path
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -438,3 +439,18 @@ def trace_memory(rows: list[TraceRow], bytes_per_element: int = 4) -> dict[str, 
         "activations": sum(math.prod(row.out_shape) for row in rows) * bytes_per_element,
         "skips": sum(math.prod(row.out_shape) for row in rows if row.saves_skip) * bytes_per_element,
     }
+
+
+def peak_resident_memory(pid: int | str = "self") -> int:
+    """The most RAM a running process has held so far, in bytes (Linux only: ``VmHWM`` in ``/proc/<pid>/status``).
+
+    What :func:`forward_memory` estimates from shapes, this measures: the high-water mark of the process's
+    resident set, e.g. of a notebook's kernel (Binder restarts a kernel above 2 GB).
+
+    Args:
+        pid: the process id; ``"self"`` (the default) is the calling process.
+    """
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024  # the kernel writes kB
+    raise ValueError(f"/proc/{pid}/status has no VmHWM line: is {pid} a running process (not a zombie)?")

@@ -12,6 +12,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from unet_lessons.analysis import peak_resident_memory
+
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
@@ -80,9 +82,7 @@ def kernel_peak_memory(lab, name: str) -> int:
     kernel_id = next(s["kernel"]["id"] for s in sessions if s["path"].endswith(name))
     for pid in lab.kernel_pids():
         if kernel_id in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace"):
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
+            return peak_resident_memory(pid)
     raise AssertionError(f"no kernel process found for {name}")
 
 
