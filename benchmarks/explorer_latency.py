@@ -17,24 +17,18 @@ Wall-clock times depend on what else the machine runs (the load average is print
 
 import contextlib
 import io
-import os
-import platform
-import statistics
-import sys
 import time
 
-import ipywidgets
-import plotly
-import torch
 from IPython.core.interactiveshell import InteractiveShell
 
+from _common import Section, Spread, verdict
 from unet_lessons.configs import PRESETS
 from unet_lessons.viz import breakdown
 from unet_lessons.viz._common import cached_trace, meta_model
 from unet_lessons.viz.style import use_course_style
 from unet_lessons.viz.widgets import unet_explorer
 
-UPDATES = 15
+UPDATES = 20
 GOAL_MS = 150
 
 
@@ -60,33 +54,26 @@ def time_updates(preset: str, cold: bool) -> tuple[list[float], list[float]]:
     return wall, cpu
 
 
-def p95(times: list[float]) -> float:
-    return statistics.quantiles(times, n=20, method="inclusive")[-1]
-
-
 def main() -> None:
     InteractiveShell.instance()  # display() then runs the real formatters, as under a kernel
     use_course_style()
     with contextlib.redirect_stdout(io.StringIO()):
         unet_explorer()  # the first meta-device op of a process costs seconds (lazy imports): not an update
-    print(f"explorer update latency: control change -> new figures ready, {UPDATES} updates per preset")
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, "
-          f"load average {os.getloadavg()[0]:.1f}")
-    print(f"python {sys.version.split()[0]}, torch {torch.__version__}, plotly {plotly.__version__}, "
-          f"ipywidgets {ipywidgets.__version__}")
-    print()
-    print(f"goal: median < {GOAL_MS} ms; times in ms")
-    header = (f"{'preset':<16} {'warm median':>11} {'warm p95':>9} {'cold median':>11} {'cold p95':>9}"
-              f" {'CPU warm':>9} {'CPU cold':>9}  goal (warm / cold)")
-    print(header)
-    print("-" * len(header))
+    section = Section("2_explorer_latency", "Explorer: update latency per preset",
+                      __doc__.split("\n\n", 1)[1].strip() + f"\n\n{UPDATES} updates per preset and column; "
+                      f"times in ms, median (p5-p95). Goal: median < {GOAL_MS} ms, warm and cold.")
+    rows = []
     for preset in PRESETS:
         with contextlib.redirect_stdout(io.StringIO()):
-            warm, warm_cpu = time_updates(preset, cold=False)
-            cold, cold_cpu = time_updates(preset, cold=True)
-        verdicts = " / ".join("met" if statistics.median(times) < GOAL_MS else "missed" for times in (warm, cold))
-        print(f"{preset:<16} {statistics.median(warm):>11.0f} {p95(warm):>9.0f} {statistics.median(cold):>11.0f} "
-              f"{p95(cold):>9.0f} {statistics.median(warm_cpu):>9.0f} {statistics.median(cold_cpu):>9.0f}  {verdicts}")
+            warm, warm_cpu = map(Spread.of, time_updates(preset, cold=False))
+            cold, cold_cpu = map(Spread.of, time_updates(preset, cold=True))
+        met = max(warm.median, cold.median) < GOAL_MS
+        rows.append([preset, warm.format(), cold.format(), f"{warm_cpu.median:.0f}", f"{cold_cpu.median:.0f}",
+                     verdict(met)])
+        section.add_goal(f"explorer update, {preset} (cold / warm median)", f"{cold.median:.0f} / {warm.median:.0f} ms",
+                         f"< {GOAL_MS} ms", met)
+    section.add_table(["preset", "warm", "cold", "CPU warm (median)", "CPU cold (median)", "goal"], rows)
+    section.publish()
 
 
 if __name__ == "__main__":

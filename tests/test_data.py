@@ -1,3 +1,6 @@
+import subprocess
+import sys
+
 import matplotlib
 import pytest
 import torch
@@ -29,3 +32,11 @@ def test_feature_map_grid_draws_one_panel_per_channel():
     assert len(panels) == 10
     with pytest.raises(ValueError, match="one image"):
         feature_map_grid(torch.randn(2, 4, 8, 8))
+
+
+def test_importing_the_package_leaves_the_plotting_libraries_unloaded():
+    # matplotlib is imported when sample_photo needs it: `import unet_lessons` costs little beyond torch.
+    heavy = ("matplotlib", "plotly", "ipywidgets", "diffusers")
+    code = f"import sys, unet_lessons; print(','.join(m for m in {heavy!r} if m in sys.modules))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == ""

@@ -3,8 +3,6 @@
 Used by the lessons that show feature maps (01, 02, 03).
 """
 
-import matplotlib.cbook
-import matplotlib.image
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -21,6 +19,10 @@ def sample_photo(size: int = 64) -> torch.Tensor:
     """
     if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
         raise ValueError(f"size={size!r}: must be a positive int, e.g. 64.")
+    # Imported here, not at the top: matplotlib is most of what `import unet_lessons` would cost beyond torch.
+    import matplotlib.cbook
+    import matplotlib.image
+
     with matplotlib.cbook.get_sample_data("grace_hopper.jpg") as file:
         pixels = matplotlib.image.imread(file, format="jpg")  # [H, W, 3] uint8
     height, width, _ = pixels.shape

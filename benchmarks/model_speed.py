@@ -1,0 +1,165 @@
+"""Our U-Net against diffusers' ``UNet2DModel`` with identical weights, and both against the machine's limit.
+
+Run with ``make bench`` (or ``.venv/bin/python benchmarks/model_speed.py``). The DDPM paper's CIFAR-10 U-Net
+(preset ``ddpm_cifar10``, 32x32) is built twice: diffusers' ``UNet2DModel`` from
+``diffusers_config(config)``, ours by porting its weights (``port_diffusers_unet``), so both compute the same
+function. Batch 8 on the CPU, torch's default threads. Two passes: forward (eval mode, no gradients, as in
+sampling) and forward + backward of the MSE loss (train mode, as in training). The runs are interleaved in
+one process, ours and diffusers' alternating which goes first, and the ratio ours / diffusers is taken per
+round, then its median: noise that hits a whole round cancels. Goal: ratio at most 1.0. The chapter's
+``ddpm`` preset (64x64, chapter topology: no diffusers twin) is timed alone.
+
+Distance to the limit: the FLOPs of each pass (``torch.utils.flop_counter.FlopCounterMode``, a multiply-add
+counts 2; convolutions and matrix products only) divided by its median time, against the GFLOP/s of a
+large ``torch.mm`` timed in the same rounds.
+"""
+
+import os
+import statistics
+import time
+from collections.abc import Callable
+
+os.environ["HF_HUB_OFFLINE"] = "1"  # read when diffusers imports huggingface_hub: nothing leaves the machine
+
+import torch
+import torch.nn.functional as F
+from diffusers import UNet2DModel
+from torch.utils.flop_counter import FlopCounterMode
+
+from _common import Section, Spread, verdict
+from unet_lessons.configs import PRESETS, UNetConfig
+from unet_lessons.diffusers_port import diffusers_config, port_diffusers_unet
+from unet_lessons.unet import UNet
+
+BATCH = 8
+ROUNDS = int(os.environ.get("BENCH_MODEL_ROUNDS", 5))
+MM_SIZE = 2048  # [2048, 2048] @ [2048, 2048]: 17 GFLOP, large enough to run at the machine's best
+PASSES = ("forward", "forward + backward")
+
+
+def passes(model: torch.nn.Module, x: torch.Tensor, t: torch.Tensor, noise: torch.Tensor) -> dict[str, Callable]:
+    """The two timed passes of ``model`` (``model(x, t)`` returns the predicted noise)."""
+
+    def forward():
+        model.eval()
+        with torch.no_grad():
+            model(x, t)
+
+    def forward_backward():
+        model.train()
+        F.mse_loss(model(x, t), noise).backward()
+        model.zero_grad(set_to_none=True)
+
+    return {"forward": forward, "forward + backward": forward_backward}
+
+
+def seconds(step: Callable) -> float:
+    start = time.perf_counter()
+    step()
+    return time.perf_counter() - start
+
+
+def flops(step: Callable) -> int:
+    with FlopCounterMode(display=False) as counter:
+        step()
+    return counter.get_total_flops()
+
+
+def inputs(config: UNetConfig) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    generator = torch.Generator().manual_seed(0)
+    shape = (BATCH, config.in_channels, config.image_size, config.image_size)
+    return (torch.randn(shape, generator=generator), torch.randint(0, 1000, (BATCH,), generator=generator),
+            torch.randn(shape, generator=generator))
+
+
+def time_interleaved(contenders: dict[str, dict[str, Callable]], matrix_product: Callable) -> dict:
+    """Seconds of every contender's passes and of ``matrix_product``, ROUNDS rounds, the order rotating."""
+    names = list(contenders)
+    times = {(name, kind): [] for name in names for kind in PASSES} | {"mm": []}
+    for steps in contenders.values():  # warm-up: first calls allocate and pick kernels
+        for step in steps.values():
+            step()
+    for round_number in range(ROUNDS):
+        times["mm"].append(seconds(matrix_product))
+        order = names[round_number % len(names):] + names[:round_number % len(names)]
+        for kind in PASSES:
+            for name in order:
+                times[name, kind].append(seconds(contenders[name][kind]))
+    return times
+
+
+def main() -> None:
+    section = Section("3_model_speed", "Model speed: ours against diffusers, and against torch.mm",
+                      __doc__.split("\n\n", 1)[1].strip())
+    a, b = torch.randn(MM_SIZE, MM_SIZE), torch.randn(MM_SIZE, MM_SIZE)
+
+    def matrix_product():
+        torch.mm(a, b)
+
+    # ddpm_cifar10: ours and diffusers' with the same weights
+    config = PRESETS["ddpm_cifar10"].config
+    torch.manual_seed(0)
+    theirs = UNet2DModel(**diffusers_config(config))
+    ours = port_diffusers_unet(theirs)
+    x, t, noise = inputs(config)
+    with torch.no_grad():
+        difference = (ours.eval()(x, t) - theirs.eval()(x, t).sample).abs().max().item()
+    contenders = {"ours": passes(ours, x, t, noise), "diffusers": passes(_DiffusersPrediction(theirs), x, t, noise)}
+    cifar_times = time_interleaved(contenders, matrix_product)
+    cifar_flops = {kind: flops(contenders["ours"][kind]) for kind in PASSES}
+    diffusers_flops = flops(contenders["diffusers"]["forward"])
+
+    # the chapter's ddpm preset at 64x64: ours alone
+    chapter = PRESETS["ddpm"].config
+    chapter_model = UNet(chapter)
+    chapter_steps = passes(chapter_model, *inputs(chapter))
+    chapter_times = time_interleaved({"ours": chapter_steps}, matrix_product)
+    chapter_flops = {kind: flops(chapter_steps[kind]) for kind in PASSES}
+
+    mm_rate = Spread.of([2 * MM_SIZE**3 / s / 1e9 for s in cifar_times["mm"] + chapter_times["mm"]])
+
+    rows = []
+    for kind in PASSES:
+        ours_ms = Spread.of([1000 * s for s in cifar_times["ours", kind]])
+        theirs_ms = Spread.of([1000 * s for s in cifar_times["diffusers", kind]])
+        ratio = Spread.of([o / d for o, d in zip(cifar_times["ours", kind], cifar_times["diffusers", kind])])
+        rows.append([f"ddpm_cifar10 32x32, {kind}", ours_ms.format(), theirs_ms.format(), ratio.format(2),
+                     verdict(ratio.median <= 1.0)])
+        section.add_goal(f"ddpm_cifar10 {kind}, ours / diffusers", f"{ratio.median:.2f}", "<= 1.0",
+                         ratio.median <= 1.0)
+    for kind in PASSES:
+        ours_ms = Spread.of([1000 * s for s in chapter_times["ours", kind]])
+        rows.append([f"ddpm (chapter) 64x64, {kind}", ours_ms.format(), "(no twin)", "", ""])
+    section.add_text(f"Batch {BATCH}, {ROUNDS} rounds, {torch.get_num_threads()} threads. Same function: "
+                     f"max |ours - diffusers| = {difference:.1e} on the forward pass (eval mode).")
+    section.add_table(["model, pass", "ours ms", "diffusers ms", "ours / diffusers", "goal (<= 1.0)"], rows)
+
+    limit_rows = []
+    for label, counted, times in (("ddpm_cifar10 32x32", cifar_flops, cifar_times),
+                                  ("ddpm (chapter) 64x64", chapter_flops, chapter_times)):
+        for kind in PASSES:
+            rate = counted[kind] / statistics.median(times["ours", kind]) / 1e9
+            limit_rows.append([f"{label}, {kind}", f"{counted[kind] / 1e9:.1f}", f"{rate:.0f}",
+                               f"{rate / mm_rate.median:.0%}"])
+            section.add_goal(f"{label} {kind}: share of torch.mm's GFLOP/s", f"{rate / mm_rate.median:.0%}",
+                             "(reported)", True)
+    section.add_text(f"`torch.mm` of two [{MM_SIZE}, {MM_SIZE}] float32 matrices: {mm_rate.format()} GFLOP/s. "
+                     f"FLOPs counted on our model; diffusers' forward counts {diffusers_flops / 1e9:.1f} GFLOP "
+                     f"(ours {cifar_flops['forward'] / 1e9:.1f}).")
+    section.add_table(["model, pass (ours)", "GFLOP", "GFLOP/s (median time)", "share of torch.mm"], limit_rows)
+    section.publish()
+
+
+class _DiffusersPrediction(torch.nn.Module):
+    """diffusers' ``UNet2DModel`` returning the predicted noise tensor, as our UNet does (not an output object)."""
+
+    def __init__(self, unet: UNet2DModel):
+        super().__init__()
+        self.unet = unet
+
+    def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        return self.unet(x, t).sample
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,84 @@
+"""How long every lesson takes to run top to bottom in a fresh kernel, and the most memory its kernel holds.
+
+Run with ``make bench`` (or ``.venv/bin/python benchmarks/notebooks.py``). Every ``notebooks/*.ipynb`` is
+executed with nbclient (as ``make notebooks`` does, outputs not saved), one at a time, ``RUNS`` passes
+over all of them. Wall time runs from starting the kernel to the end of the last cell. Peak memory is the
+kernel's ``VmHWM`` (its resident-set high-water mark), read after every cell. Goals: under 60 s (lesson 07,
+which trains a model: under 180 s) and under 1 GB each (Binder restarts a kernel above 2 GB).
+"""
+
+import os
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+from _common import ROOT, Section, Spread, verdict
+from unet_lessons.analysis import peak_resident_memory
+
+NOTEBOOKS = ROOT / "notebooks"
+RUNS = int(os.environ.get("BENCH_NOTEBOOK_RUNS", 2))
+TIME_GOAL_S = 60
+TIME_GOALS_S = {"07": 180}  # by lesson number: lesson 07 trains a model
+MEMORY_GOAL = 2**30
+
+
+def run_notebook(path: Path) -> tuple[float, int]:
+    """Execute ``path`` in a fresh kernel; return (seconds from kernel start to the last cell's end, peak bytes)."""
+    notebook = nbformat.read(path, as_version=4)
+    client = NotebookClient(notebook, timeout=600, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}})
+    measured = {"peak": 0, "end": 0.0}
+
+    def after_cell(**_):
+        measured["peak"] = peak_resident_memory(client.km.provisioner.process.pid)  # VmHWM only grows
+        measured["end"] = time.perf_counter()
+
+    client.on_cell_executed = after_cell
+    start = time.perf_counter()
+    client.execute()
+    return measured["end"] - start, measured["peak"]
+
+
+def main() -> None:
+    os.environ["HF_HUB_OFFLINE"] = "1"  # the kernels inherit it: no lesson waits for Hugging Face
+    paths = sorted(NOTEBOOKS.glob("*.ipynb"))
+    section = Section("1_notebooks", "Notebooks: time to run in a fresh kernel, kernel peak memory", __doc__.split("\n\n", 1)[1].strip())
+    seconds: dict[str, list[float]] = {path.name: [] for path in paths}
+    peaks: dict[str, list[int]] = {path.name: [] for path in paths}
+    failures: dict[str, str] = {}
+    for _ in range(RUNS):  # pass after pass, so that a noisy minute does not fall on one notebook only
+        for path in paths:
+            if path.name in failures:
+                continue
+            print(f"running {path.name}", flush=True)
+            try:
+                wall, peak = run_notebook(path)
+            except CellExecutionError as error:
+                failures[path.name] = str(error).strip().splitlines()[-1][:120]
+                continue
+            seconds[path.name].append(wall)
+            peaks[path.name].append(peak)
+
+    rows = []
+    for path in paths:
+        name = path.name
+        time_goal = TIME_GOALS_S.get(name[:2], TIME_GOAL_S)
+        if name in failures:
+            rows.append([name, f"failed: {failures[name]}", "", verdict(False), verdict(False)])
+            section.add_goal(f"{name} runs", "failed", f"< {time_goal} s, < 1 GB", False)
+            continue
+        wall, peak = Spread.of(seconds[name]), max(peaks[name])
+        rows.append([name, wall.format(1), f"{peak / 2**20:.0f}", verdict(wall.median < time_goal),
+                     verdict(peak < MEMORY_GOAL)])
+        section.add_goal(f"{name}: time to run", f"{wall.median:.1f} s", f"< {time_goal} s", wall.median < time_goal)
+        section.add_goal(f"{name}: kernel peak memory", f"{peak / 2**20:.0f} MiB", "< 1024 MiB", peak < MEMORY_GOAL)
+    section.add_table(["notebook", f"seconds, median (p5-p95) of {RUNS}", "peak MiB (max)", "time goal",
+                       "memory goal"], rows)
+    section.publish()
+
+
+if __name__ == "__main__":
+    main()
