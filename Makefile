@@ -37,9 +37,13 @@ unit: $(VENV)/.dev-installed
 notebooks: $(VENV)/.dev-installed
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=600 notebooks/*.ipynb
 
-## Speed benchmarks: every script in benchmarks/, one after the other (timings, not pass/fail).
+## Benchmarks: every script in benchmarks/, one after the other (timings, not pass/fail), then
+## benchmarks/report.py writes benchmarks/RESULTS.md from the sections they saved in build/bench/.
+BENCHMARKS := $(filter-out benchmarks/report.py benchmarks/_%,$(wildcard benchmarks/*.py))
 bench: $(VENV)/.dev-installed
-	for script in benchmarks/*.py; do $(BIN)/python $$script || exit 1; done
+	$(BIN)/python benchmarks/report.py --start
+	for script in $(BENCHMARKS); do $(BIN)/python $$script || exit 1; done
+	$(BIN)/python benchmarks/report.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

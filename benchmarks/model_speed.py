@@ -32,7 +32,7 @@ from unet_lessons.diffusers_port import diffusers_config, port_diffusers_unet
 from unet_lessons.unet import UNet
 
 BATCH = 8
-ROUNDS = int(os.environ.get("BENCH_MODEL_ROUNDS", 5))
+ROUNDS = int(os.environ.get("BENCH_MODEL_ROUNDS", 6))
 MM_SIZE = 2048  # [2048, 2048] @ [2048, 2048]: 17 GFLOP, large enough to run at the machine's best
 PASSES = ("forward", "forward + backward")
 
