@@ -68,6 +68,7 @@ def exporter_config(template: str) -> Config:
     config.HTMLExporter.widget_renderer_url = "_static/course-widgets.js"
     # A deck is designed for a 1280x720 projector; a slide that is still too tall scrolls.
     config.SlidesExporter.reveal_url_prefix = "_static/reveal.js"
+    config.SlidesExporter.reveal_theme = "white"  # its fonts ship with reveal.js; "simple" loads Google Fonts
     config.SlidesExporter.reveal_width = "1280"
     config.SlidesExporter.reveal_height = "720"
     config.SlidesExporter.reveal_scroll = True

@@ -72,7 +72,7 @@ PACKAGES = (
     # MathJax 2 (nbconvert's templates call its v2 API): the TeX input, the CommonHTML output and its fonts.
     NpmPackage("mathjax", "2.7.9",
                "sha512-NOGEDTIM9+MrsqnjPEjVGNx4q0GQxqm61yQwSK+/5S59i26wId5IC5gNu9/bu8+CCVl5p9G2IHcAl/wJa+5+BQ==",
-               ("LICENSE", "MathJax.js", "config/TeX-AMS_CHTML-full.js", "config/local/*", "extensions/*",
+               ("LICENSE", "MathJax.js", "config/TeX-AMS_CHTML-full.js", "config/Safe.js", "config/local/*", "extensions/*",
                 "jax/input/TeX/*", "jax/element/*", "jax/output/CommonHTML/*", "jax/output/PreviewHTML/*",
                 "localization/en/*", "fonts/HTML-CSS/TeX/woff/*"),
                "mathjax"),

@@ -28,8 +28,9 @@
     }, 0);
   }
 
-  window.require(["@jupyter-widgets/html-manager/dist/libembed-amd", "@jupyter-widgets/html-manager"],
-    function (embed, htmlManager) {
+  // libembed-amd.js defines "@jupyter-widgets/html-manager" too: ask for it once the file has loaded.
+  window.require(["@jupyter-widgets/html-manager/dist/libembed-amd"], function (embed) {
+    window.require(["@jupyter-widgets/html-manager"], function (htmlManager) {
       var setState = htmlManager.HTMLManager.prototype.set_state;
       htmlManager.HTMLManager.prototype.set_state = function (state) {
         addPlotlyRenderer(this.renderMime);
@@ -37,4 +38,5 @@
       };
       embed.renderWidgets();
     });
+  });
 }());
