@@ -4,13 +4,14 @@
 (function () {
   "use strict";
   var PLOTLY_MIME = "application/vnd.plotly.v1+json";
-  // On a 720 px slide a figure shares the height with its cell's code: cap it (pages keep the stored size).
-  var SLIDE_FIGURE_MAX_HEIGHT = 540;
+  // On a 720 px slide a figure shares the height with its cell's code. A taller figure is zoomed out as a
+  // whole (drawn at its stored size, so nothing overlaps); pages keep the stored size.
+  var SLIDE_FIGURE_MAX_HEIGHT = 600;
 
   function drawPlotlyFigure(element, figure) {
-    var layout = Object.assign({}, figure.layout);
-    if (document.querySelector(".reveal") && (layout.height || 450) > SLIDE_FIGURE_MAX_HEIGHT) {
-      layout.height = SLIDE_FIGURE_MAX_HEIGHT;
+    var height = (figure.layout && figure.layout.height) || 450;  // plotly's default height
+    if (document.querySelector(".reveal") && height > SLIDE_FIGURE_MAX_HEIGHT) {
+      element.style.zoom = SLIDE_FIGURE_MAX_HEIGHT / height;
     }
     var config = Object.assign({responsive: true, displaylogo: false}, figure.config);
     // A figure drawn inside a hidden slide or a closed widget has no width yet: redraw when it gets one.
@@ -19,7 +20,7 @@
         window.Plotly.Plots.resize(element);
       }
     }).observe(element);
-    return window.Plotly.newPlot(element, figure.data, layout, config);
+    return window.Plotly.newPlot(element, figure.data, figure.layout, config);
   }
 
   window.courseDrawPlotlyFigure = drawPlotlyFigure;
