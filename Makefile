@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout 300
 
-.PHONY: lab test unit notebooks bench clean
+.PHONY: lab test unit notebooks bench slides site clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,5 +45,13 @@ bench: $(VENV)/.dev-installed
 	for script in $(BENCHMARKS); do $(BIN)/python $$script || exit 1; done
 	$(BIN)/python benchmarks/report.py
 
+## A reveal.js deck per lesson in build/slides/, from the stored outputs; works offline (classroom/build.py).
+slides: $(VENV)/.dev-installed
+	$(BIN)/python -m classroom.build slides
+
+## The offline course pack in build/site/: every lesson as a static page with its stored outputs, an index.
+site: $(VENV)/.dev-installed
+	$(BIN)/python -m classroom.build site
+
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache build

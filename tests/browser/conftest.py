@@ -137,13 +137,12 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def page(browser, lab):
-    """A fresh page in its own context; requests that leave 127.0.0.1 are blocked and listed."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+def offline_page(browser, local: str, viewport: dict):
+    """A fresh page in its own context; every request not for ``local`` (a URL prefix) is blocked and
+    listed in ``page.outside_requests``. Tests get it through the ``new_offline_page`` fixture."""
+    context = browser.new_context(viewport=viewport)
     page = context.new_page()
     page.outside_requests = []
-    local = lab.url + "/"
 
     def guard(route):
         if route.request.url.startswith(local) or route.request.url.startswith("data:") \
@@ -156,8 +155,21 @@ def page(browser, lab):
     context.route("**/*", guard)
     page.on("websocket", lambda ws: None if ws.url.startswith(local.replace("http", "ws", 1))
             else page.outside_requests.append(ws.url))
+    return page
+
+
+@pytest.fixture(scope="session")
+def new_offline_page(browser):
+    """``new_offline_page(local, viewport)``: an offline page for any local server (close its context)."""
+    return lambda local, viewport: offline_page(browser, local, viewport)
+
+
+@pytest.fixture
+def page(browser, lab):
+    """A page on the JupyterLab server; requests that leave it are blocked, and fail the test."""
+    page = offline_page(browser, lab.url + "/", viewport={"width": 1400, "height": 1000})
     yield page
-    context.close()
+    page.context.close()
     assert not page.outside_requests, f"requests left the local server: {page.outside_requests}"
 
 

@@ -1,0 +1,133 @@
+"""The offline course pack and the slide decks (classroom/build.py), opened in Chromium with no internet.
+
+Both are built from the committed notebooks into a temporary folder and served by a local HTTP server;
+every request that leaves it is blocked and fails the test. What each page must draw is counted from the
+notebook: its plotly outputs, and the plotly figures stored inside its widgets' Output areas.
+"""
+
+import functools
+import http.server
+import threading
+from pathlib import Path
+
+import nbformat
+import pytest
+from test_notebooks_in_lab import PLOTLY_MIME, WIDGET_MIME, wait_until
+
+from classroom.build import build_site, build_slides, lesson_paths
+
+ROOT = Path(__file__).resolve().parents[2]
+LESSONS = [path.stem for path in lesson_paths(ROOT / "notebooks")]
+PROJECTOR = {"width": 1280, "height": 720}
+MODEL_REFERENCE = "IPY_MODEL_"
+
+
+def widget_plotly_figures(state: dict, model_id: str) -> int:
+    """Plotly figures stored in the Output widgets reachable from the widget ``model_id`` (its view tree)."""
+    model = state[model_id]
+    count = sum(PLOTLY_MIME in output.get("data", {}) for output in model["state"].get("outputs", []))
+    children = [value for value in model["state"].values() if isinstance(value, (list, str))]
+    for child in children:
+        for reference in child if isinstance(child, list) else [child]:
+            if isinstance(reference, str) and reference.startswith(MODEL_REFERENCE):
+                count += widget_plotly_figures(state, reference.removeprefix(MODEL_REFERENCE))
+    return count
+
+
+def expected_drawings(name: str, slides: bool) -> dict[str, int]:
+    """Plotly figures and widget views a page (or a deck: cells of type skip are left out) must show."""
+    notebook = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
+    state = notebook.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {})
+    counts = {"plotly": 0, "widgets": 0, "math": 0}
+    for cell in notebook.cells:
+        if slides and cell.metadata.get("slideshow", {}).get("slide_type") == "skip":
+            continue
+        counts["math"] += cell.cell_type == "markdown" and "$" in cell.source
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            counts["plotly"] += PLOTLY_MIME in data
+            if WIDGET_MIME in data:
+                counts["widgets"] += 1
+                counts["plotly"] += widget_plotly_figures(state["state"], data[WIDGET_MIME]["model_id"])
+    return counts
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="session")
+def classroom_url(tmp_path_factory):
+    """Build the course pack and the decks (site/, slides/) and serve them on 127.0.0.1."""
+    served = tmp_path_factory.mktemp("classroom")
+    build_site(ROOT / "notebooks", served / "site")
+    build_slides(ROOT / "notebooks", served / "slides")
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=served))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture
+def offline(new_offline_page, classroom_url):
+    """A 1280x720 page that records console errors, script errors and failed local requests."""
+    page = new_offline_page(classroom_url + "/", PROJECTOR)
+    page.problems = []
+    page.on("console", lambda message: message.type == "error" and page.problems.append(message.text))
+    page.on("pageerror", lambda error: page.problems.append(f"page error: {error}"))
+    page.on("response", lambda response: response.status >= 400
+            and page.problems.append(f"{response.status} {response.url}"))
+    yield page
+    page.context.close()
+    assert not page.outside_requests, f"requests left the local server: {page.outside_requests}"
+    assert not page.problems, page.problems
+
+
+def assert_drawn(page, expected: dict[str, int]):
+    drawn = page.locator(".js-plotly-plot:has(.main-svg)")
+    wait_until(lambda: drawn.count() >= expected["plotly"], 60, f"{expected['plotly']} plotly figures")
+    assert drawn.count() == expected["plotly"]
+    views = page.locator(".widget-subarea")
+    wait_until(lambda: views.count() >= expected["widgets"], 60, f"{expected['widgets']} widget views")
+    assert views.count() == expected["widgets"]
+    assert "Error displaying widget" not in page.inner_text("body")
+    if expected["math"]:
+        wait_until(lambda: page.locator(".MathJax_CHTML").count() > 0, 60, "MathJax to typeset")
+        assert page.locator(".MathJax_Error, .MathJax_CHTML merror").count() == 0
+
+
+def test_index_lists_every_lesson(offline, classroom_url):
+    offline.goto(f"{classroom_url}/site/index.html")
+    links = offline.locator("ol.lessons a")
+    assert links.count() == len(LESSONS)
+    assert [links.nth(i).get_attribute("href") for i in range(links.count())] == [f"{n}.html" for n in LESSONS]
+    offline.screenshot(path=str(ROOT / "artifacts" / "browser" / "site_index.png"))
+
+
+@pytest.mark.parametrize("name", LESSONS)
+def test_site_page_draws_offline(offline, classroom_url, artifacts, name):
+    offline.goto(f"{classroom_url}/site/{name}.html", wait_until="load")
+    assert_drawn(offline, expected_drawings(name, slides=False))
+    if name == LESSONS[1]:
+        offline.locator(".js-plotly-plot").first.scroll_into_view_if_needed()
+        offline.screenshot(path=str(artifacts / f"site_{name}.png"))
+
+
+@pytest.mark.parametrize("name", LESSONS)
+def test_slide_deck_opens_offline(offline, classroom_url, artifacts, name):
+    offline.goto(f"{classroom_url}/slides/{name}.slides.html", wait_until="load")
+    wait_until(lambda: offline.locator(".reveal.ready").count() == 1, 60, "reveal.js to initialise")
+    assert offline.locator(".reveal .slides > section").count() > 1
+    assert_drawn(offline, expected_drawings(name, slides=True))
+    if name == LESSONS[1]:
+        offline.screenshot(path=str(artifacts / f"slide_{name}_title.png"))
+        # The first slide with a figure, as a projector shows it.
+        figure_slide = offline.locator(".reveal .slides > section > section:has(.js-plotly-plot)").first
+        offline.evaluate("""s => { const slide = s.parentElement;
+            location.hash = `#/${[...slide.parentElement.children].indexOf(slide)}/${[...slide.children].indexOf(s)}`; }""",
+                         figure_slide.element_handle())
+        wait_until(lambda: figure_slide.evaluate("s => s.classList.contains('present')"), 10, "the figure slide")
+        offline.wait_for_timeout(1500)  # reveal's slide transition
+        offline.screenshot(path=str(artifacts / f"slide_{name}_figure.png"))
