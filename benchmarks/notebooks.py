@@ -8,11 +8,13 @@ which trains a model: under 180 s) and under 1 GB each (Binder restarts a kernel
 """
 
 import os
+import tempfile
 import time
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+from traitlets.config import Config
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
 from _common import ROOT, Section, Spread, verdict
@@ -29,17 +31,20 @@ CELL_TIMEOUT_S = 300  # as nbval's in make test: a lost kernel message fails a r
 def run_notebook(path: Path) -> tuple[float, int]:
     """Execute ``path`` in a fresh kernel; return (seconds from kernel start to the last cell's end, peak bytes)."""
     notebook = nbformat.read(path, as_version=4)
-    client = NotebookClient(notebook, timeout=CELL_TIMEOUT_S, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
     measured = {"peak": 0, "end": 0.0}
 
     def after_cell(**_):
         measured["peak"] = peak_resident_memory(client.km.provisioner.process.pid)  # VmHWM only grows
         measured["end"] = time.perf_counter()
 
-    client.on_cell_executed = after_cell
-    start = time.perf_counter()
-    client.execute()
+    with tempfile.TemporaryDirectory() as sockets:
+        # The kernel talks over Unix sockets, not TCP ports: kernels that other processes start at the same
+        # time (tests, other benchmarks) cannot take its ports, which made runs hang with an idle kernel.
+        ipc = Config({"KernelManager": {"transport": "ipc", "ip": f"{sockets}/kernel"}})
+        client = NotebookClient(notebook, timeout=CELL_TIMEOUT_S, kernel_name="python3", config=ipc,
+                                resources={"metadata": {"path": str(path.parent)}}, on_cell_executed=after_cell)
+        start = time.perf_counter()
+        client.execute()
     return measured["end"] - start, measured["peak"]
 
 
