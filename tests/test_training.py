@@ -5,7 +5,9 @@ import torch
 
 from unet_lessons.init import initialize_weights
 from unet_lessons.training import (
+    BREAKS,
     NoiseSchedule,
+    break_assembly,
     evaluate_loss,
     noise_prediction_loss,
     predict_x0,
@@ -104,3 +106,46 @@ def test_shapes_dataset_is_deterministic_and_varied():
     assert not torch.equal(a, shapes_dataset(32, 16, seed=6))
     assert a.min() >= -1 and a.max() <= 1
     assert (a[0] - a[1]).abs().mean() > 0.05
+
+
+@pytest.fixture
+def trained_a_little(tiny_config):
+    # A few steps so every layer (out_conv included) is non-zero and t can matter.
+    model = initialize_weights(UNet(tiny_config))
+    train(model, shapes_dataset(8, 16), SCHEDULE, steps=5, batch_size=8)
+    return model.eval()
+
+
+def test_breaking_the_time_embedding_makes_the_output_ignore_t(trained_a_little):
+    x = shapes_dataset(2, 16)
+    with torch.no_grad():
+        intact_early, intact_late = trained_a_little(x, 10), trained_a_little(x, 900)
+        assert not torch.allclose(intact_early, intact_late, atol=1e-5)
+        handle = break_assembly(trained_a_little, "time")
+        broken_early, broken_late = trained_a_little(x, 10), trained_a_little(x, 900)
+        assert torch.equal(broken_early, broken_late)
+        handle.remove()
+        assert torch.equal(trained_a_little(x, 10), intact_early)
+
+
+def test_breaking_the_skips_zeroes_what_the_decoder_receives(trained_a_little):
+    x = shapes_dataset(2, 16)
+    received = []
+    decoder_hook = trained_a_little.decoder.register_forward_pre_hook(
+        lambda module, inputs: received.append(list(inputs[1])))  # decoder(h, skips, time_emb) pops them
+    with torch.no_grad():
+        intact = trained_a_little(x, 100)
+        handle = break_assembly(trained_a_little, "skips")
+        broken = trained_a_little(x, 100)
+        handle.remove()
+    decoder_hook.remove()
+    assert len(received[0]) == len(received[1]) > 0
+    assert all(skip.abs().sum() > 0 for skip in received[0])
+    assert all(skip.abs().sum() == 0 for skip in received[1])
+    assert not torch.allclose(intact, broken, atol=1e-5)
+
+
+def test_break_assembly_rejects_an_unknown_piece(model):
+    assert set(BREAKS) == {"time", "skips"}
+    with pytest.raises(ValueError, match="how='attention'"):
+        break_assembly(model, "attention")

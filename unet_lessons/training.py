@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.utils.hooks import RemovableHandle
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,33 @@ def train(model: nn.Module, images: torch.Tensor, schedule: NoiseSchedule, steps
         if on_step is not None:
             on_step(step, history[-1])
     return history
+
+
+BREAKS = ("time", "skips")
+
+
+def break_assembly(model: nn.Module, how: str) -> RemovableHandle:
+    """Switch off one piece of a UNet's assembly with a forward hook, to measure what that piece is worth.
+
+    - ``"time"``: ``model.time_embed`` outputs zeros, so every ResBlock sees the same time signal and the
+      model cannot tell which step it is denoising (its output no longer depends on t);
+    - ``"skips"``: every skip the encoder saves is replaced by zeros, so the decoder gets nothing from the
+      encoder's high-resolution features and must rebuild the image from the bottleneck alone.
+
+    Args:
+        model: a :class:`unet_lessons.unet.UNet` (changed in place, weights untouched).
+        how: one of ``BREAKS``.
+
+    Returns:
+        The hook's handle: ``handle.remove()`` restores the intact model.
+    """
+    if how == "time":
+        return model.time_embed.register_forward_hook(
+            lambda module, inputs, time_emb: torch.zeros_like(time_emb))  # [B, 4*base] of zeros
+    if how == "skips":
+        return model.encoder.register_forward_hook(
+            lambda module, inputs, output: (output[0], [torch.zeros_like(skip) for skip in output[1]]))
+    raise ValueError(f"how={how!r}: choose one of {BREAKS}.")
 
 
 def predict_x0(x_t: torch.Tensor, t: torch.Tensor, predicted_noise: torch.Tensor,

@@ -1,0 +1,69 @@
+"""Tests for unet_lessons/viz/training.py: the figures of lesson 07 show what they claim."""
+
+import matplotlib.pyplot as plt
+import pytest
+import torch
+
+from unet_lessons.init import initialize_weights
+from unet_lessons.training import NoiseSchedule, shapes_dataset
+from unet_lessons.unet import UNet
+from unet_lessons.viz.training import (
+    BASELINE_LABEL,
+    comparison_figure,
+    denoising_figure,
+    forward_process_figure,
+    loss_curve_figure,
+    samples_figure,
+)
+
+SCHEDULE = NoiseSchedule.linear()
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def test_forward_process_figure_has_one_panel_per_image_and_step():
+    images = shapes_dataset(2, 16)
+    fig = forward_process_figure(images, SCHEDULE, timesteps=(0, 500, 999))
+    assert len(fig.axes) == 6
+    assert fig.axes[0].get_title() == "t = 0\nsignal 1.00"
+    assert fig.axes[2].get_title() == "t = 999\nsignal 0.01"
+    clean_panel = fig.axes[0].images[0].get_array()
+    assert clean_panel.shape == (16, 16, 3)
+
+
+def test_loss_curve_figure_traces_and_baseline():
+    history = [1.0, 0.8, 0.6, 0.4]
+    fig = loss_curve_figure(history, held_out={0: 1.0, 4: 0.5}, smoothing=2)
+    raw, running, held_out = fig.data
+    assert list(raw.y) == history
+    assert list(running.y) == pytest.approx([1.0, 0.9, 0.7, 0.5])
+    assert list(held_out.x) == [0, 4]
+    assert fig.layout.shapes[0].y0 == 1.0 and fig.layout.annotations[0].text == BASELINE_LABEL
+
+
+def test_comparison_figure_labels_every_bar():
+    fig = comparison_figure({"intact": 0.2, "no time": 0.3}, steps=50)
+    assert list(fig.data[0].y) == ["intact", "no time"]
+    assert list(fig.data[0].text) == ["0.200", "0.300"]
+    assert "50" in fig.layout.title.text
+
+
+def test_denoising_figure_rows_and_a_zero_model_predicts_zero(tiny_config):
+    model = initialize_weights(UNet(tiny_config))  # zero output: predicted noise is 0, its MSE about 1
+    fig = denoising_figure(model, shapes_dataset(1, 16), SCHEDULE, timesteps=(10, 900))
+    assert len(fig.axes) == 10
+    assert [ax.get_title() for ax in fig.axes[:5]][3] == "predicted noise"
+    predicted_panel = fig.axes[3].images[0].get_array()
+    assert predicted_panel == pytest.approx(0.5)  # zero shown as mid-grey
+    assert fig.axes[3].get_xlabel().startswith("MSE 0.9") or fig.axes[3].get_xlabel().startswith("MSE 1.0")
+
+
+def test_samples_figure_two_rows():
+    fig = samples_figure(shapes_dataset(3, 16), shapes_dataset(4, 16, seed=1), num_steps=50)
+    assert len(fig.axes) == 8
+    assert fig.axes[0].get_ylabel() == "sampled\n(50 steps)"
+    assert len(fig.axes[3].images) == 0 and len(fig.axes[7].images) == 1  # 3 samples, 4 training images
