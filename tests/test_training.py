@@ -15,6 +15,7 @@ from unet_lessons.training import (
     sample,
     shapes_dataset,
     train,
+    train_and_evaluate,
 )
 from unet_lessons.unet import UNet
 
@@ -79,6 +80,42 @@ def test_training_is_deterministic(tiny_config):
         torch.manual_seed(0)
         runs.append(train(initialize_weights(UNet(tiny_config)), batch, SCHEDULE, steps=3, batch_size=4))
     assert runs[0] == runs[1]
+
+
+def test_a_longer_run_begins_exactly_as_a_shorter_one(tiny_config):
+    batch = shapes_dataset(8, 16)
+    runs = []
+    for steps in (3, 6):
+        torch.manual_seed(0)
+        runs.append(train(initialize_weights(UNet(tiny_config)), batch, SCHEDULE, steps=steps, batch_size=4,
+                          warmup_steps=4))
+    assert runs[1][:3] == runs[0]
+
+
+def test_warmup_shrinks_the_first_steps(tiny_config):
+    # Adam's first step moves every weight with a gradient by about lr, so the size of the output conv's
+    # first move is the learning rate actually used.
+    moves = {}
+    for warmup_steps in (0, 4):
+        torch.manual_seed(0)
+        model = initialize_weights(UNet(tiny_config))
+        train(model, shapes_dataset(4, 16), SCHEDULE, steps=1, batch_size=4, lr=1e-3, warmup_steps=warmup_steps)
+        moves[warmup_steps] = model.out_conv.weight.abs().max().item()  # it started at 0
+    assert moves[0] == pytest.approx(1e-3, rel=0.01)
+    assert moves[4] == pytest.approx(1e-3 / 4, rel=0.01)
+
+
+def test_train_and_evaluate_checkpoints(tiny_config):
+    model = initialize_weights(UNet(tiny_config))
+    images, held_out_images = shapes_dataset(8, 16), shapes_dataset(8, 16, seed=1)
+    run = train_and_evaluate(model, images, held_out_images, SCHEDULE, steps=5, evaluate_every=2, batch_size=4)
+    assert len(run.history) == 5
+    assert list(run.held_out) == [0, 2, 4, 5]
+    assert run.held_out[0] == pytest.approx(evaluate_loss(initialize_weights(UNet(tiny_config)), held_out_images,
+                                                          SCHEDULE))  # zero output conv: the baseline
+    assert run.held_out[5] == evaluate_loss(model, held_out_images, SCHEDULE)
+    with pytest.raises(ValueError, match="evaluate_every=0"):
+        train_and_evaluate(model, images, held_out_images, SCHEDULE, steps=1, evaluate_every=0)
 
 
 def test_on_step_is_called_every_step(model):

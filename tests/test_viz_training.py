@@ -10,9 +10,10 @@ from unet_lessons.training import NoiseSchedule, shapes_dataset
 from unet_lessons.unet import UNet
 from unet_lessons.viz.training import (
     BASELINE_LABEL,
-    comparison_figure,
     denoising_figure,
     forward_process_figure,
+    held_out_curves_figure,
+    image_grid_figure,
     loss_curve_figure,
     samples_figure,
 )
@@ -46,11 +47,15 @@ def test_loss_curve_figure_traces_and_baseline():
     assert fig.layout.shapes[0].y0 == 1.0 and fig.layout.annotations[0].text == BASELINE_LABEL
 
 
-def test_comparison_figure_labels_every_bar():
-    fig = comparison_figure({"intact": 0.2, "no time": 0.3}, steps=50)
-    assert list(fig.data[0].y) == ["intact", "no time"]
-    assert list(fig.data[0].text) == ["0.200", "0.300"]
-    assert "50" in fig.layout.title.text
+def test_held_out_curves_figure_one_labelled_curve_per_run():
+    runs = {"intact": {0: 1.0, 25: 0.4, 50: 0.2}, "no time": {0: 1.0, 25: 0.5, 50: 0.31}}
+    fig = held_out_curves_figure(runs, title="after 50 steps")
+    assert [trace.name for trace in fig.data] == ["intact", "no time"]
+    assert list(fig.data[1].x) == [0, 25, 50] and list(fig.data[1].y) == [1.0, 0.5, 0.31]
+    assert list(fig.data[1].text) == ["", "", "0.310"]  # only the last point is labelled
+    assert fig.data[0].line.color != fig.data[1].line.color
+    assert fig.data[0].marker.symbol != fig.data[1].marker.symbol
+    assert fig.layout.title.text == "after 50 steps" and fig.layout.shapes[0].y0 == 1.0
 
 
 def test_denoising_figure_rows_and_a_zero_model_predicts_zero(tiny_config):
@@ -69,3 +74,12 @@ def test_samples_figure_two_rows():
     assert len(fig.axes) == 8
     assert fig.axes[0].get_ylabel() == "sampled\n(50 steps)"
     assert len(fig.axes[3].images) == 0 and len(fig.axes[7].images) == 1  # 3 samples, 4 training images
+
+
+def test_image_grid_figure_shows_each_image_once():
+    images = shapes_dataset(5, 16)
+    fig = image_grid_figure(images, columns=3, title="five shapes")
+    assert len(fig.axes) == 6
+    assert [len(ax.images) for ax in fig.axes] == [1, 1, 1, 1, 1, 0]
+    assert np.allclose(fig.axes[4].images[0].get_array(), (images[4].permute(1, 2, 0).numpy() + 1) / 2)
+    assert fig._suptitle.get_text() == "five shapes"

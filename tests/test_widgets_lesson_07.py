@@ -5,7 +5,7 @@ import matplotlib.pyplot as plt
 from unet_lessons.init import initialize_weights
 from unet_lessons.training import NoiseSchedule, shapes_dataset, train
 from unet_lessons.unet import UNet
-from unet_lessons.viz.widgets import denoising_explorer
+from unet_lessons.viz.widgets import denoising_explorer, progress_bar
 
 
 def test_denoising_explorer_redraws_for_a_new_t(tiny_config):
@@ -19,3 +19,13 @@ def test_denoising_explorer_redraws_for_a_new_t(tiny_config):
     second = output.outputs[0]["data"]["image/png"]
     assert first != second
     assert plt.get_fignums() == []  # figures are closed after rendering
+
+
+def test_progress_bar_follows_training(tiny_config):
+    widget, on_step = progress_bar(3)
+    bar, label = widget.children
+    assert (bar.value, bar.max) == (0, 3)
+    train(initialize_weights(UNet(tiny_config)), shapes_dataset(4, 16), NoiseSchedule.linear(), steps=3,
+          batch_size=4, on_step=on_step)
+    assert bar.value == 3
+    assert label.value.startswith("step 3/3, loss ")

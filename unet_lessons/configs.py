@@ -190,8 +190,8 @@ PRESETS: dict[str, Preset] = {
     "tiny": Preset(
         UNetConfig(32, base_channels=16, channel_mults=(1, 2, 2), num_res_blocks=1, attention_resolutions=(8,),
                    groups=8),
-        "Lesson 07's model: 32x32, base 16, three levels, attention at 8x8; learns to denoise in a minute on a CPU.",
-        "— (course)",
+        "Lesson 07's model: 32x32, base 16, three levels, attention at 8x8; trains on a laptop CPU in minutes.",
+        "0.23M (course)",
     ),
     "ddpm_cifar10": Preset(
         UNetConfig(32, base_channels=128, channel_mults=(1, 2, 2, 2), attention_resolutions=(16,), dropout=0.1,

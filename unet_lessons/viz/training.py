@@ -71,17 +71,27 @@ def loss_curve_figure(history: list[float], held_out: dict[int, float] | None = 
     return fig
 
 
-def comparison_figure(held_out: dict[str, float], steps: int) -> go.Figure:
-    """Held-out loss of several variants after the same training, as labelled bars, with the baseline."""
-    names = list(held_out)
-    fig = go.Figure(go.Bar(
-        x=list(held_out.values()), y=names, orientation="h", marker_color=[PALETTE[i] for i in range(len(names))],
-        text=[f"{loss:.3f}" for loss in held_out.values()], textposition="outside"))
-    fig.add_vline(x=1.0, line=dict(color="gray", dash="dash", width=2), annotation_text=BASELINE_LABEL,
-                  annotation_position="bottom left")
-    fig.update_layout(title=f"Held-out loss after {steps} training steps (lower is better)",
-                      xaxis_title="held-out MSE", xaxis_range=[0, 1.2], yaxis_autorange="reversed",
-                      showlegend=False)
+def held_out_curves_figure(runs: dict[str, dict[int, float]], title: str) -> go.Figure:
+    """Held-out loss against training steps for several runs, each curve labelled with its last value.
+
+    Args:
+        runs: name -> ``{steps done: held-out loss}`` (as in :class:`unet_lessons.training.TrainingRun`).
+        title: the figure's title.
+    """
+    symbols = ("circle", "diamond", "square", "triangle-up", "x")
+    fig = go.Figure()
+    for i, (name, held_out) in enumerate(runs.items()):
+        steps, losses = list(held_out), list(held_out.values())
+        fig.add_trace(go.Scatter(
+            x=steps, y=losses, mode="lines+markers+text", name=name,
+            line=dict(color=PALETTE[i % len(PALETTE)], width=3),
+            marker=dict(size=9, symbol=symbols[i % len(symbols)]),
+            text=[""] * (len(steps) - 1) + [f"{losses[-1]:.3f}"], textposition="middle right"))
+    fig.add_hline(y=1.0, line=dict(color="gray", dash="dash", width=2), annotation_text=BASELINE_LABEL,
+                  annotation_position="top right")
+    last_step = max(max(held_out) for held_out in runs.values())
+    fig.update_layout(title=title, xaxis_title="training step", yaxis_title="held-out MSE",
+                      xaxis_range=[-5, last_step * 1.15], yaxis_range=[0, 1.25], legend=dict(x=0.45, y=0.8))
     return fig
 
 
@@ -117,6 +127,27 @@ def denoising_figure(model: nn.Module, x0: torch.Tensor, schedule: NoiseSchedule
                 ax.set_title(name)
         axes[row][0].set_ylabel(f"t = {t}")
         axes[row][3].set_xlabel(f"MSE {error:.3f}")
+    fig.tight_layout()
+    return fig
+
+
+def image_grid_figure(images: torch.Tensor, columns: int = 8, title: str | None = None) -> Figure:
+    """Images in a grid, ``columns`` per row.
+
+    Args:
+        images: [N, 3, H, W] in [-1, 1].
+        columns: images per row.
+        title: the figure's title.
+    """
+    rows = -(-len(images) // columns)  # ceiling division
+    fig, axes = plt.subplots(rows, columns, figsize=(1.9 * columns, 1.9 * rows + (0.5 if title else 0)),
+                             squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        if i < len(images):
+            ax.imshow(to_displayable(images[i]), interpolation="nearest")
+        ax.axis("off")
+    if title:
+        fig.suptitle(title)
     fig.tight_layout()
     return fig
 

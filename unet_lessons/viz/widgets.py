@@ -401,6 +401,22 @@ def init_explorer(config: UNetConfig, base_channel_choices: tuple[int, ...] = (3
 
 # Lesson 07: does it learn?
 
+def progress_bar(steps: int, description: str = "training") -> tuple[widgets.HBox, Callable[[int, float], None]]:
+    """A progress bar for :func:`unet_lessons.training.train`: returns the widget and its ``on_step``.
+
+    ``on_step(step, loss)`` moves the bar and shows the step's loss; pass it to ``train``.
+    """
+    bar = widgets.IntProgress(value=0, min=0, max=steps, description=description,
+                              style={"description_width": "initial"})
+    label = widgets.Label()
+
+    def on_step(step: int, loss: float) -> None:
+        bar.value = step + 1
+        label.value = f"step {step + 1}/{steps}, loss {loss:.3f}"
+
+    return widgets.HBox([bar, label]), on_step
+
+
 def denoising_explorer(model: nn.Module, x0: torch.Tensor, schedule: NoiseSchedule) -> widgets.VBox:
     """A slider for t -> x_t, the true noise, the model's predicted noise and the implied x_0 estimate.
 
