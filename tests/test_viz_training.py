@@ -11,6 +11,7 @@ from unet_lessons.unet import UNet
 from unet_lessons.viz.training import (
     BASELINE_LABEL,
     denoising_figure,
+    estimates_figure,
     forward_process_figure,
     held_out_curves_figure,
     image_grid_figure,
@@ -50,12 +51,22 @@ def test_loss_curve_figure_traces_and_baseline():
 def test_held_out_curves_figure_one_labelled_curve_per_run():
     runs = {"intact": {0: 1.0, 25: 0.4, 50: 0.2}, "no time": {0: 1.0, 25: 0.5, 50: 0.31}}
     fig = held_out_curves_figure(runs, title="after 50 steps")
-    assert [trace.name for trace in fig.data] == ["intact", "no time"]
+    assert [trace.name for trace in fig.data] == ["intact: 0.200 at step 50", "no time: 0.310 at step 50"]
     assert list(fig.data[1].x) == [0, 25, 50] and list(fig.data[1].y) == [1.0, 0.5, 0.31]
-    assert list(fig.data[1].text) == ["", "", "0.310"]  # only the last point is labelled
     assert fig.data[0].line.color != fig.data[1].line.color
     assert fig.data[0].marker.symbol != fig.data[1].marker.symbol
     assert fig.layout.title.text == "after 50 steps" and fig.layout.shapes[0].y0 == 1.0
+
+
+def test_estimates_figure_one_panel_per_model(tiny_config):
+    zero = initialize_weights(UNet(tiny_config))  # predicts zero noise: its estimate is x_t / sqrt(abar_t)
+    x0 = shapes_dataset(1, 16)
+    fig = estimates_figure({"zero": zero, "also zero": initialize_weights(UNet(tiny_config))}, x0, SCHEDULE, t=0)
+    assert [ax.get_title() for ax in fig.axes] == ["clean x₀", "noisy x_t (t = 0)", "zero:\nx₀ estimate",
+                                                   "also zero:\nx₀ estimate"]
+    # At t = 0 almost no noise was added: the zero model's estimate is the clean image up to ~0.01.
+    assert np.abs(fig.axes[2].images[0].get_array() - fig.axes[0].images[0].get_array()).max() < 0.05
+    assert fig.axes[2].get_xlabel().startswith("noise MSE ")
 
 
 def test_denoising_figure_rows_and_a_zero_model_predicts_zero(tiny_config):

@@ -12,6 +12,7 @@ from torch import nn
 
 from unet_lessons.data import to_displayable
 from unet_lessons.training import NoiseSchedule, predict_x0, q_sample
+from unet_lessons.viz._common import rounded
 from unet_lessons.viz.style import PALETTE
 
 NOISE_DISPLAY_SCALE = 2.0  # noise has std 1: divide by 2 so +-2 std fills the [-1, 1] display range
@@ -55,13 +56,13 @@ def loss_curve_figure(history: list[float], held_out: dict[int, float] | None = 
     running = [sum(history[max(0, i + 1 - smoothing):i + 1]) / len(history[max(0, i + 1 - smoothing):i + 1])
                for i in range(len(history))]
     fig = go.Figure([
-        go.Scatter(x=steps, y=history, mode="lines", name="training loss (each batch)",
-                   line=dict(color=PALETTE[0], width=1), opacity=0.45),
-        go.Scatter(x=steps, y=running, mode="lines", name=f"training loss (mean of {smoothing})",
+        go.Scatter(x=steps, y=rounded(history), mode="lines", name="training loss (each batch)",
+                   line=dict(color=PALETTE[0], width=1), opacity=0.6),
+        go.Scatter(x=steps, y=rounded(running), mode="lines", name=f"training loss (mean of {smoothing})",
                    line=dict(color=PALETTE[0], width=3)),
     ])
     if held_out:
-        fig.add_trace(go.Scatter(x=list(held_out), y=list(held_out.values()), mode="lines+markers",
+        fig.add_trace(go.Scatter(x=list(held_out), y=rounded(held_out.values()), mode="lines+markers",
                                  name="held-out loss", line=dict(color=PALETTE[1], width=3, dash="dot"),
                                  marker=dict(size=10, symbol="diamond")))
     fig.add_hline(y=1.0, line=dict(color="gray", dash="dash", width=2), annotation_text=BASELINE_LABEL,
@@ -72,7 +73,7 @@ def loss_curve_figure(history: list[float], held_out: dict[int, float] | None = 
 
 
 def held_out_curves_figure(runs: dict[str, dict[int, float]], title: str) -> go.Figure:
-    """Held-out loss against training steps for several runs, each curve labelled with its last value.
+    """Held-out loss against training steps for several runs; each legend entry ends with the last value.
 
     Args:
         runs: name -> ``{steps done: held-out loss}`` (as in :class:`unet_lessons.training.TrainingRun`).
@@ -81,17 +82,15 @@ def held_out_curves_figure(runs: dict[str, dict[int, float]], title: str) -> go.
     symbols = ("circle", "diamond", "square", "triangle-up", "x")
     fig = go.Figure()
     for i, (name, held_out) in enumerate(runs.items()):
-        steps, losses = list(held_out), list(held_out.values())
+        last_step, last_loss = max(held_out), held_out[max(held_out)]
         fig.add_trace(go.Scatter(
-            x=steps, y=losses, mode="lines+markers+text", name=name,
-            line=dict(color=PALETTE[i % len(PALETTE)], width=3),
-            marker=dict(size=9, symbol=symbols[i % len(symbols)]),
-            text=[""] * (len(steps) - 1) + [f"{losses[-1]:.3f}"], textposition="middle right"))
+            x=list(held_out), y=rounded(held_out.values()), mode="lines+markers",
+            name=f"{name}: {last_loss:.3f} at step {last_step}",
+            line=dict(color=PALETTE[i % len(PALETTE)], width=3), marker=dict(size=9, symbol=symbols[i % len(symbols)])))
     fig.add_hline(y=1.0, line=dict(color="gray", dash="dash", width=2), annotation_text=BASELINE_LABEL,
                   annotation_position="top right")
-    last_step = max(max(held_out) for held_out in runs.values())
-    fig.update_layout(title=title, xaxis_title="training step", yaxis_title="held-out MSE",
-                      xaxis_range=[-5, last_step * 1.15], yaxis_range=[0, 1.25], legend=dict(x=0.45, y=0.8))
+    fig.update_layout(title=title, xaxis_title="training step", yaxis_title="held-out MSE", yaxis_range=[0, 1.25],
+                      legend=dict(x=0.98, y=0.62, xanchor="right", yanchor="top"))
     return fig
 
 
@@ -127,6 +126,38 @@ def denoising_figure(model: nn.Module, x0: torch.Tensor, schedule: NoiseSchedule
                 ax.set_title(name)
         axes[row][0].set_ylabel(f"t = {t}")
         axes[row][3].set_xlabel(f"MSE {error:.3f}")
+    fig.tight_layout()
+    return fig
+
+
+@torch.no_grad()
+def estimates_figure(models: dict[str, nn.Module], x0: torch.Tensor, schedule: NoiseSchedule, t: int = 250,
+                     seed: int = 0) -> Figure:
+    """One noisy image and each model's estimate of the clean image from it, side by side.
+
+    Args:
+        models: name -> a UNet that predicts noise.
+        x0: [1, 3, H, W] clean image in [-1, 1].
+        schedule: the noise schedule the models were trained with.
+        t: the step of the noisy image.
+        seed: seed of the noise.
+    """
+    noise = torch.randn(x0.shape, generator=torch.Generator().manual_seed(seed))
+    t_batch = torch.tensor([t])
+    x_t = q_sample(x0, t_batch, noise, schedule)
+    panels = [("clean x₀", x0, ""), (f"noisy x_t (t = {t})", x_t, "")]
+    for name, model in models.items():
+        model.eval()
+        predicted = model(x_t, t_batch)
+        error = (predicted - noise).pow(2).mean().item()
+        panels.append((f"{name}:\nx₀ estimate", predict_x0(x_t, t_batch, predicted, schedule), f"noise MSE {error:.3f}"))
+    fig, axes = plt.subplots(1, len(panels), figsize=(2.7 * len(panels), 3.4), squeeze=False)
+    for ax, (title, image, label) in zip(axes[0], panels):
+        ax.imshow(to_displayable(image), interpolation="nearest")
+        ax.set_title(title)
+        ax.set_xlabel(label)
+        ax.set_xticks([])
+        ax.set_yticks([])
     fig.tight_layout()
     return fig
 
