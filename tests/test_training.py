@@ -5,7 +5,9 @@ import torch
 
 from unet_lessons.init import initialize_weights
 from unet_lessons.training import (
+    BREAKS,
     NoiseSchedule,
+    break_assembly,
     evaluate_loss,
     noise_prediction_loss,
     predict_x0,
@@ -13,6 +15,7 @@ from unet_lessons.training import (
     sample,
     shapes_dataset,
     train,
+    train_and_evaluate,
 )
 from unet_lessons.unet import UNet
 
@@ -79,6 +82,42 @@ def test_training_is_deterministic(tiny_config):
     assert runs[0] == runs[1]
 
 
+def test_a_longer_run_begins_exactly_as_a_shorter_one(tiny_config):
+    batch = shapes_dataset(8, 16)
+    runs = []
+    for steps in (3, 6):
+        torch.manual_seed(0)
+        runs.append(train(initialize_weights(UNet(tiny_config)), batch, SCHEDULE, steps=steps, batch_size=4,
+                          warmup_steps=4))
+    assert runs[1][:3] == runs[0]
+
+
+def test_warmup_shrinks_the_first_steps(tiny_config):
+    # Adam's first step moves every weight with a gradient by about lr, so the size of the output conv's
+    # first move is the learning rate actually used.
+    moves = {}
+    for warmup_steps in (0, 4):
+        torch.manual_seed(0)
+        model = initialize_weights(UNet(tiny_config))
+        train(model, shapes_dataset(4, 16), SCHEDULE, steps=1, batch_size=4, lr=1e-3, warmup_steps=warmup_steps)
+        moves[warmup_steps] = model.out_conv.weight.abs().max().item()  # it started at 0
+    assert moves[0] == pytest.approx(1e-3, rel=0.01)
+    assert moves[4] == pytest.approx(1e-3 / 4, rel=0.01)
+
+
+def test_train_and_evaluate_checkpoints(tiny_config):
+    model = initialize_weights(UNet(tiny_config))
+    images, held_out_images = shapes_dataset(8, 16), shapes_dataset(8, 16, seed=1)
+    run = train_and_evaluate(model, images, held_out_images, SCHEDULE, steps=5, evaluate_every=2, batch_size=4)
+    assert len(run.history) == 5
+    assert list(run.held_out) == [0, 2, 4, 5]
+    assert run.held_out[0] == pytest.approx(evaluate_loss(initialize_weights(UNet(tiny_config)), held_out_images,
+                                                          SCHEDULE))  # zero output conv: the baseline
+    assert run.held_out[5] == evaluate_loss(model, held_out_images, SCHEDULE)
+    with pytest.raises(ValueError, match="evaluate_every=0"):
+        train_and_evaluate(model, images, held_out_images, SCHEDULE, steps=1, evaluate_every=0)
+
+
 def test_on_step_is_called_every_step(model):
     seen = []
     train(model, shapes_dataset(8, 16), SCHEDULE, steps=4, batch_size=4, on_step=lambda s, l: seen.append(s))
@@ -104,3 +143,46 @@ def test_shapes_dataset_is_deterministic_and_varied():
     assert not torch.equal(a, shapes_dataset(32, 16, seed=6))
     assert a.min() >= -1 and a.max() <= 1
     assert (a[0] - a[1]).abs().mean() > 0.05
+
+
+@pytest.fixture
+def trained_a_little(tiny_config):
+    # A few steps so every layer (out_conv included) is non-zero and t can matter.
+    model = initialize_weights(UNet(tiny_config))
+    train(model, shapes_dataset(8, 16), SCHEDULE, steps=5, batch_size=8)
+    return model.eval()
+
+
+def test_breaking_the_time_embedding_makes_the_output_ignore_t(trained_a_little):
+    x = shapes_dataset(2, 16)
+    with torch.no_grad():
+        intact_early, intact_late = trained_a_little(x, 10), trained_a_little(x, 900)
+        assert not torch.allclose(intact_early, intact_late, atol=1e-5)
+        handle = break_assembly(trained_a_little, "time")
+        broken_early, broken_late = trained_a_little(x, 10), trained_a_little(x, 900)
+        assert torch.equal(broken_early, broken_late)
+        handle.remove()
+        assert torch.equal(trained_a_little(x, 10), intact_early)
+
+
+def test_breaking_the_skips_zeroes_what_the_decoder_receives(trained_a_little):
+    x = shapes_dataset(2, 16)
+    received = []
+    decoder_hook = trained_a_little.decoder.register_forward_pre_hook(
+        lambda module, inputs: received.append(list(inputs[1])))  # decoder(h, skips, time_emb) pops them
+    with torch.no_grad():
+        intact = trained_a_little(x, 100)
+        handle = break_assembly(trained_a_little, "skips")
+        broken = trained_a_little(x, 100)
+        handle.remove()
+    decoder_hook.remove()
+    assert len(received[0]) == len(received[1]) > 0
+    assert all(skip.abs().sum() > 0 for skip in received[0])
+    assert all(skip.abs().sum() == 0 for skip in received[1])
+    assert not torch.allclose(intact, broken, atol=1e-5)
+
+
+def test_break_assembly_rejects_an_unknown_piece(model):
+    assert set(BREAKS) == {"time", "skips"}
+    with pytest.raises(ValueError, match="how='attention'"):
+        break_assembly(model, "attention")

@@ -23,6 +23,7 @@ PRESET_COUNTS = {
     "improved": 105_567_619,
     "highres": 98_089_219,
     "chapter_example": 66_615_043,
+    "tiny": 227_379,  # lesson 07's CPU model
     "ddpm_cifar10": 35_746_307,  # the DDPM paper: 35.7M
     "ddpm_256": 113_673_219,  # the DDPM paper: 114M
 }

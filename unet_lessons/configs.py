@@ -187,6 +187,12 @@ PRESETS: dict[str, Preset] = {
         "The chapter's test configuration (the UNetConfig defaults).",
         "~35M",
     ),
+    "tiny": Preset(
+        UNetConfig(32, base_channels=16, channel_mults=(1, 2, 2), num_res_blocks=1, attention_resolutions=(8,),
+                   groups=8),
+        "Lesson 07's model: 32x32, base 16, three levels, attention at 8x8; trains on a laptop CPU in minutes.",
+        "0.23M (course)",
+    ),
     "ddpm_cifar10": Preset(
         UNetConfig(32, base_channels=128, channel_mults=(1, 2, 2, 2), attention_resolutions=(16,), dropout=0.1,
                    topology="ddpm"),

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.utils.hooks import RemovableHandle
 
 
 @dataclass(frozen=True)
@@ -74,9 +75,12 @@ def evaluate_loss(model: nn.Module, images: torch.Tensor, schedule: NoiseSchedul
 
 
 def train(model: nn.Module, images: torch.Tensor, schedule: NoiseSchedule, steps: int, batch_size: int = 32,
-          lr: float = 2e-3, seed: int = 0,
+          lr: float = 2e-3, warmup_steps: int = 0, seed: int = 0,
           on_step: Callable[[int, float], None] | None = None) -> list[float]:
     """Train with Adam on random batches of ``images``; returns the loss of every step.
+
+    The batches, timesteps and noise come from one generator seeded with ``seed``, and the warm-up does
+    not depend on ``steps``: the first n steps of a longer run are exactly an n-step run.
 
     Args:
         model: the U-Net (trained in place).
@@ -84,14 +88,15 @@ def train(model: nn.Module, images: torch.Tensor, schedule: NoiseSchedule, steps
         schedule: the noise schedule.
         steps: optimisation steps.
         batch_size: images per step.
-        lr: Adam learning rate (warmed up linearly over the first 10% of steps).
+        lr: Adam learning rate.
+        warmup_steps: the learning rate rises linearly from lr / warmup_steps to lr over this many steps
+            (0: the full rate from the first step).
         seed: seeds batches, steps and noise, so a run repeats exactly.
         on_step: called as ``on_step(step, loss)`` after every step (e.g. to move a progress bar).
     """
     generator = torch.Generator().manual_seed(seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    warmup = max(1, steps // 10)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: min(1.0, (step + 1) / warmup))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: min(1.0, (step + 1) / max(1, warmup_steps)))
     model.train()
     history = []
     for step in range(steps):
@@ -105,6 +110,66 @@ def train(model: nn.Module, images: torch.Tensor, schedule: NoiseSchedule, steps
         if on_step is not None:
             on_step(step, history[-1])
     return history
+
+
+@dataclass
+class TrainingRun:
+    """What one run recorded: the training loss of every step, and the held-out loss at checkpoints.
+
+    ``held_out`` maps steps done to the held-out loss then (0: before the first step).
+    """
+
+    history: list[float]
+    held_out: dict[int, float]
+
+
+def train_and_evaluate(model: nn.Module, images: torch.Tensor, held_out_images: torch.Tensor,
+                       schedule: NoiseSchedule, steps: int, evaluate_every: int = 25,
+                       on_step: Callable[[int, float], None] | None = None, **train_options) -> TrainingRun:
+    """:func:`train`, measuring :func:`evaluate_loss` on ``held_out_images`` before the first step and
+    every ``evaluate_every`` steps (the held-out images are never trained on).
+
+    ``train_options`` go to :func:`train` (batch_size, lr, warmup_steps, seed).
+    """
+    if evaluate_every < 1:
+        raise ValueError(f"evaluate_every={evaluate_every}: evaluate at least every step (>= 1).")
+    held_out = {0: evaluate_loss(model, held_out_images, schedule)}
+
+    def after_step(step: int, loss: float) -> None:
+        if (step + 1) % evaluate_every == 0 or step + 1 == steps:
+            held_out[step + 1] = evaluate_loss(model, held_out_images, schedule)
+        if on_step is not None:
+            on_step(step, loss)
+
+    history = train(model, images, schedule, steps, on_step=after_step, **train_options)
+    return TrainingRun(history, held_out)
+
+
+BREAKS = ("time", "skips")
+
+
+def break_assembly(model: nn.Module, how: str) -> RemovableHandle:
+    """Switch off one piece of a UNet's assembly with a forward hook, to measure what that piece is worth.
+
+    - ``"time"``: ``model.time_embed`` outputs zeros, so every ResBlock sees the same time signal and the
+      model cannot tell which step it is denoising (its output no longer depends on t);
+    - ``"skips"``: every skip the encoder saves is replaced by zeros, so the decoder gets nothing from the
+      encoder's high-resolution features and must rebuild the image from the bottleneck alone.
+
+    Args:
+        model: a :class:`unet_lessons.unet.UNet` (changed in place, weights untouched).
+        how: one of ``BREAKS``.
+
+    Returns:
+        The hook's handle: ``handle.remove()`` restores the intact model.
+    """
+    if how == "time":
+        return model.time_embed.register_forward_hook(
+            lambda module, inputs, time_emb: torch.zeros_like(time_emb))  # [B, 4*base] of zeros
+    if how == "skips":
+        return model.encoder.register_forward_hook(
+            lambda module, inputs, output: (output[0], [torch.zeros_like(skip) for skip in output[1]]))
+    raise ValueError(f"how={how!r}: choose one of {BREAKS}.")
 
 
 def predict_x0(x_t: torch.Tensor, t: torch.Tensor, predicted_noise: torch.Tensor,

@@ -6,8 +6,8 @@ the widget only reads its controls, calls it, and shows the result. Figures are 
 shown inside ``ipywidgets.Output`` (``go.FigureWidget`` would store megabytes of JavaScript per widget).
 
 The lesson explorers further down (lesson 01: ResBlocks, 02: time embedding, 03: attention, 06:
-initialization) are factories: each wires a few controls to one builder and returns the container for the
-notebook to display.
+initialization, 07: denoising) are factories: each wires a few controls to one builder and returns the
+container for the notebook to display.
 """
 
 import base64
@@ -26,6 +26,7 @@ from torch import nn
 from unet_lessons.configs import PRESETS, TOPOLOGIES, UNetConfig
 from unet_lessons.init import INIT_SCHEMES, compare_init_schemes
 from unet_lessons.time_embedding import TimeEmbedding
+from unet_lessons.training import NoiseSchedule
 from unet_lessons.viz._common import cached_trace, format_count
 from unet_lessons.viz.attention_maps import attention_map_figure
 from unet_lessons.viz.breakdown import breakdown_figure
@@ -35,6 +36,7 @@ from unet_lessons.viz.resblocks import resblock_report
 from unet_lessons.viz.shapes import shape_table
 from unet_lessons.viz.style import ERROR_COLOR
 from unet_lessons.viz.time_embedding import embedding_vector_figure, time_response_figure
+from unet_lessons.viz.training import denoising_figure
 
 CUSTOM = "(custom)"  # the preset dropdown shows this when the controls match no preset
 BASE_CHANNEL_CHOICES = (32, 64, 96, 128, 192, 256)
@@ -395,3 +397,43 @@ def init_explorer(config: UNetConfig, base_channel_choices: tuple[int, ...] = (3
     _redraw(output, build)
     return widgets.VBox([widgets.HBox(list(scheme_boxes.values())),
                          widgets.HBox([timestep, base_channels, steps]), output])
+
+
+# Lesson 07: does it learn?
+
+def progress_bar(steps: int, description: str = "training") -> tuple[widgets.HBox, Callable[[int, float], None]]:
+    """A progress bar for :func:`unet_lessons.training.train`: returns the widget and its ``on_step``.
+
+    ``on_step(step, loss)`` moves the bar and shows the step's loss; pass it to ``train``.
+    """
+    bar = widgets.IntProgress(value=0, min=0, max=steps, description=description,
+                              style={"description_width": "initial"})
+    label = widgets.Label()
+
+    def on_step(step: int, loss: float) -> None:
+        bar.value = step + 1
+        label.value = f"step {step + 1}/{steps}, loss {loss:.3f}"
+
+    return widgets.HBox([bar, label]), on_step
+
+
+def denoising_explorer(model: nn.Module, x0: torch.Tensor, schedule: NoiseSchedule) -> widgets.VBox:
+    """A slider for t -> x_t, the true noise, the model's predicted noise and the implied x_0 estimate.
+
+    Args:
+        model: a (trained) UNet that predicts noise.
+        x0: [1, 3, H, W] clean image in [-1, 1].
+        schedule: the noise schedule the model was trained with.
+    """
+    t = widgets.IntSlider(value=250, min=0, max=schedule.num_steps - 1, description="t", continuous_update=False)
+    seed = widgets.IntSlider(value=0, min=0, max=9, description="noise seed", continuous_update=False,
+                             style={"description_width": "initial"})
+    output = widgets.Output()
+
+    def update(_=None):
+        _redraw(output, lambda: denoising_figure(model, x0, schedule, (t.value,), seed.value))
+
+    for control in (t, seed):
+        control.observe(update, names="value")
+    update()
+    return widgets.VBox([widgets.HBox([t, seed]), output])

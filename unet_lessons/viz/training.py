@@ -1,0 +1,199 @@
+"""Figures for ``notebooks/07_does_it_learn.ipynb``: the forward process, loss curves, denoising, samples.
+
+Pure builders: each takes tensors (and a model where it must run one) and returns a figure; nothing is
+displayed here.
+"""
+
+import matplotlib.pyplot as plt
+import plotly.graph_objects as go
+import torch
+from matplotlib.figure import Figure
+from torch import nn
+
+from unet_lessons.data import to_displayable
+from unet_lessons.training import NoiseSchedule, predict_x0, q_sample
+from unet_lessons.viz._common import rounded
+from unet_lessons.viz.style import PALETTE
+
+NOISE_DISPLAY_SCALE = 2.0  # noise has std 1: divide by 2 so +-2 std fills the [-1, 1] display range
+BASELINE_LABEL = "predict zero noise (MSE 1.0)"
+
+
+def forward_process_figure(images: torch.Tensor, schedule: NoiseSchedule,
+                           timesteps: tuple[int, ...] = (0, 50, 100, 250, 500, 999), seed: int = 0) -> Figure:
+    """Each image (one row) noised to several steps (columns), titled with the signal left.
+
+    Args:
+        images: [N, 3, H, W] in [-1, 1].
+        schedule: the noise schedule.
+        timesteps: the steps to show.
+        seed: seed of the noise (one noise image per row, shared along the row).
+    """
+    noise = torch.randn(images.shape, generator=torch.Generator().manual_seed(seed))
+    fig, axes = plt.subplots(len(images), len(timesteps), figsize=(2.4 * len(timesteps), 2.5 * len(images) + 0.4),
+                             squeeze=False)
+    for row, (image, image_noise) in enumerate(zip(images, noise)):
+        for ax, t in zip(axes[row], timesteps):
+            x_t = q_sample(image[None], torch.tensor([t]), image_noise[None], schedule)
+            ax.imshow(to_displayable(x_t), interpolation="nearest")
+            if row == 0:
+                ax.set_title(f"t = {t}\nsignal {schedule.alpha_bars[t].sqrt():.2f}")
+            ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def loss_curve_figure(history: list[float], held_out: dict[int, float] | None = None,
+                      smoothing: int = 10) -> go.Figure:
+    """Training loss per step (raw and a running mean), held-out loss at checkpoints, and the baseline.
+
+    Args:
+        history: the loss of every step, as returned by :func:`unet_lessons.training.train`.
+        held_out: ``{steps done: held-out loss}`` (step 0 = before training).
+        smoothing: window of the running mean.
+    """
+    steps = list(range(1, len(history) + 1))
+    running = [sum(history[max(0, i + 1 - smoothing):i + 1]) / len(history[max(0, i + 1 - smoothing):i + 1])
+               for i in range(len(history))]
+    fig = go.Figure([
+        go.Scatter(x=steps, y=rounded(history), mode="lines", name="training loss (each batch)",
+                   line=dict(color=PALETTE[0], width=1), opacity=0.6),
+        go.Scatter(x=steps, y=rounded(running), mode="lines", name=f"training loss (mean of {smoothing})",
+                   line=dict(color=PALETTE[0], width=3)),
+    ])
+    if held_out:
+        fig.add_trace(go.Scatter(x=list(held_out), y=rounded(held_out.values()), mode="lines+markers",
+                                 name="held-out loss", line=dict(color=PALETTE[1], width=3, dash="dot"),
+                                 marker=dict(size=10, symbol="diamond")))
+    fig.add_hline(y=1.0, line=dict(color="gray", dash="dash", width=2), annotation_text=BASELINE_LABEL,
+                  annotation_position="top right")
+    fig.update_layout(title="Noise-prediction loss (MSE) while training", xaxis_title="training step",
+                      yaxis_title="MSE", yaxis_range=[0, 1.25], legend=dict(x=0.55, y=0.75))
+    return fig
+
+
+def held_out_curves_figure(runs: dict[str, dict[int, float]], title: str) -> go.Figure:
+    """Held-out loss against training steps for several runs; each legend entry ends with the last value.
+
+    Args:
+        runs: name -> ``{steps done: held-out loss}`` (as in :class:`unet_lessons.training.TrainingRun`).
+        title: the figure's title.
+    """
+    symbols = ("circle", "diamond", "square", "triangle-up", "x")
+    fig = go.Figure()
+    for i, (name, held_out) in enumerate(runs.items()):
+        last_step, last_loss = max(held_out), held_out[max(held_out)]
+        fig.add_trace(go.Scatter(
+            x=list(held_out), y=rounded(held_out.values()), mode="lines+markers",
+            name=f"{name}: {last_loss:.3f} at step {last_step}",
+            line=dict(color=PALETTE[i % len(PALETTE)], width=3), marker=dict(size=9, symbol=symbols[i % len(symbols)])))
+    fig.add_hline(y=1.0, line=dict(color="gray", dash="dash", width=2), annotation_text=BASELINE_LABEL,
+                  annotation_position="top right")
+    fig.update_layout(title=title, xaxis_title="training step", yaxis_title="held-out MSE", yaxis_range=[0, 1.25],
+                      legend=dict(x=0.98, y=0.62, xanchor="right", yanchor="top"))
+    return fig
+
+
+@torch.no_grad()
+def denoising_figure(model: nn.Module, x0: torch.Tensor, schedule: NoiseSchedule,
+                     timesteps: tuple[int, ...] = (50, 250, 500, 750), seed: int = 0) -> Figure:
+    """One row per step: x_0, x_t, the true noise, the model's predicted noise, and the implied x_0 estimate.
+
+    Args:
+        model: a UNet that predicts noise.
+        x0: [1, 3, H, W] clean image in [-1, 1].
+        schedule: the noise schedule the model was trained with.
+        timesteps: the steps to show.
+        seed: seed of the noise (the same noise at every step).
+    """
+    noise = torch.randn(x0.shape, generator=torch.Generator().manual_seed(seed))
+    model.eval()
+    columns = ("clean x₀", "noisy x_t", "true noise", "predicted noise", "x₀ estimate")
+    fig, axes = plt.subplots(len(timesteps), len(columns), figsize=(2.6 * len(columns), 2.7 * len(timesteps) + 0.5),
+                             squeeze=False)
+    for row, t in enumerate(timesteps):
+        t_batch = torch.tensor([t])
+        x_t = q_sample(x0, t_batch, noise, schedule)
+        predicted = model(x_t, t_batch)
+        error = (predicted - noise).pow(2).mean().item()
+        estimate = predict_x0(x_t, t_batch, predicted, schedule)
+        panels = (x0, x_t, noise / NOISE_DISPLAY_SCALE, predicted / NOISE_DISPLAY_SCALE, estimate)
+        for ax, image, name in zip(axes[row], panels, columns):
+            ax.imshow(to_displayable(image), interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if row == 0:
+                ax.set_title(name)
+        axes[row][0].set_ylabel(f"t = {t}")
+        axes[row][3].set_xlabel(f"MSE {error:.3f}")
+    fig.tight_layout()
+    return fig
+
+
+@torch.no_grad()
+def estimates_figure(models: dict[str, nn.Module], x0: torch.Tensor, schedule: NoiseSchedule, t: int = 250,
+                     seed: int = 0) -> Figure:
+    """One noisy image and each model's estimate of the clean image from it, side by side.
+
+    Args:
+        models: name -> a UNet that predicts noise.
+        x0: [1, 3, H, W] clean image in [-1, 1].
+        schedule: the noise schedule the models were trained with.
+        t: the step of the noisy image.
+        seed: seed of the noise.
+    """
+    noise = torch.randn(x0.shape, generator=torch.Generator().manual_seed(seed))
+    t_batch = torch.tensor([t])
+    x_t = q_sample(x0, t_batch, noise, schedule)
+    panels = [("clean x₀", x0, ""), (f"noisy x_t (t = {t})", x_t, "")]
+    for name, model in models.items():
+        model.eval()
+        predicted = model(x_t, t_batch)
+        error = (predicted - noise).pow(2).mean().item()
+        panels.append((f"{name}:\nx₀ estimate", predict_x0(x_t, t_batch, predicted, schedule), f"noise MSE {error:.3f}"))
+    fig, axes = plt.subplots(1, len(panels), figsize=(2.7 * len(panels), 3.4), squeeze=False)
+    for ax, (title, image, label) in zip(axes[0], panels):
+        ax.imshow(to_displayable(image), interpolation="nearest")
+        ax.set_title(title)
+        ax.set_xlabel(label)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.tight_layout()
+    return fig
+
+
+def image_grid_figure(images: torch.Tensor, columns: int = 8, title: str | None = None) -> Figure:
+    """Images in a grid, ``columns`` per row.
+
+    Args:
+        images: [N, 3, H, W] in [-1, 1].
+        columns: images per row.
+        title: the figure's title.
+    """
+    rows = -(-len(images) // columns)  # ceiling division
+    fig, axes = plt.subplots(rows, columns, figsize=(1.9 * columns, 1.9 * rows + (0.5 if title else 0)),
+                             squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        if i < len(images):
+            ax.imshow(to_displayable(images[i]), interpolation="nearest")
+        ax.axis("off")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def samples_figure(samples: torch.Tensor, training_images: torch.Tensor, num_steps: int) -> Figure:
+    """Generated samples (top row) above training images (bottom row)."""
+    columns = max(len(samples), len(training_images))
+    fig, axes = plt.subplots(2, columns, figsize=(2.2 * columns, 5.0), squeeze=False)
+    for row, (images, label) in enumerate(((samples, f"sampled\n({num_steps} steps)"), (training_images, "training\nimages"))):
+        for column, ax in enumerate(axes[row]):
+            if column < len(images):
+                ax.imshow(to_displayable(images[column]), interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.spines[:].set_visible(column < len(images))
+        axes[row][0].set_ylabel(label)
+    fig.tight_layout()
+    return fig
