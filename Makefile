@@ -29,9 +29,9 @@ lab: $(VENV)/.lab-installed
 test: $(VENV)/.dev-installed
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest $(NBVAL) tests notebooks
 
-## Unit tests only: fast.
+## Unit tests only (no notebooks, no browser): fast.
 unit: $(VENV)/.dev-installed
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest tests --ignore=tests/browser
 
 ## Re-execute every notebook top to bottom in a fresh kernel and store its outputs.
 notebooks: $(VENV)/.dev-installed
