@@ -37,8 +37,9 @@ class Spread:
         return f"{self.median:.{digits}f} ({self.p5:.{digits}f}-{self.p95:.{digits}f}){unit}"
 
 
-def verdict(met: bool) -> str:
-    return "met" if met else "**missed**"
+def verdict(met: bool | None) -> str:
+    """``met``, ``**missed**``, or ``-`` for a figure that is reported without a goal (``None``)."""
+    return "-" if met is None else "met" if met else "**missed**"
 
 
 def markdown_table(header: list[str], rows: list[list]) -> str:
@@ -49,12 +50,13 @@ def markdown_table(header: list[str], rows: list[list]) -> str:
 
 @dataclass
 class Goal:
-    """One line of the report's summary: what was measured, the figure, the goal, and whether it is met."""
+    """One line of the report's summary: what was measured, the figure, the goal, and whether it is met
+    (``None``: reported, no goal)."""
 
     what: str
     measured: str
     goal: str
-    met: bool
+    met: bool | None
 
 
 @dataclass
@@ -80,7 +82,7 @@ class Section:
     def add_text(self, text: str) -> None:
         self.blocks.append(text)
 
-    def add_goal(self, what: str, measured: str, goal: str, met: bool) -> None:
+    def add_goal(self, what: str, measured: str, goal: str, met: bool | None) -> None:
         self.goals.append(Goal(what, measured, goal, met))
 
     def markdown(self) -> str:

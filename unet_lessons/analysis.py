@@ -7,11 +7,11 @@ memory) and ``05_configs.ipynb`` (a whole model: FLOPs by component and level, f
 """
 
 import math
-from pathlib import Path
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import torch
 from torch import nn
