@@ -147,7 +147,11 @@ def main() -> None:
                      f"FLOPs counted on our model. diffusers' forward counts {diffusers_flops / 1e9:.1f} GFLOP "
                      f"(ours {cifar_flops['forward'] / 1e9:.1f}): its attention reaches "
                      "`_scaled_dot_product_flash_attention_for_cpu`, for which torch's counter has no formula, "
-                     "so its attention products go uncounted (ours take the math path, counted as `bmm`).")
+                     "so its attention products go uncounted (ours take the math path, counted as `bmm`). "
+                     "A share above 100% would not mean the model beats the machine: the counter counts every "
+                     "multiply-add of a direct convolution, which a convolution kernel may compute with fewer "
+                     "operations (e.g. Winograd's method for 3x3), and one `torch.mm` size estimates the "
+                     "machine's limit rather than its peak.")
     section.add_table(["model, pass (ours)", "GFLOP", "GFLOP/s (median time)", "share of torch.mm"], limit_rows)
     section.publish()
 

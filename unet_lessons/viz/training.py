@@ -112,11 +112,8 @@ def denoising_figure(model: nn.Module, x0: torch.Tensor, schedule: NoiseSchedule
     fig, axes = plt.subplots(len(timesteps), len(columns), figsize=(2.6 * len(columns), 2.7 * len(timesteps) + 0.5),
                              squeeze=False)
     for row, t in enumerate(timesteps):
-        t_batch = torch.tensor([t])
-        x_t = q_sample(x0, t_batch, noise, schedule)
-        predicted = model(x_t, t_batch)
+        x_t, predicted, estimate = _denoise(model, x0, t, noise, schedule)
         error = (predicted - noise).pow(2).mean().item()
-        estimate = predict_x0(x_t, t_batch, predicted, schedule)
         panels = (x0, x_t, noise / NOISE_DISPLAY_SCALE, predicted / NOISE_DISPLAY_SCALE, estimate)
         for ax, image, name in zip(axes[row], panels, columns):
             ax.imshow(to_displayable(image), interpolation="nearest")
@@ -143,14 +140,11 @@ def estimates_figure(models: dict[str, nn.Module], x0: torch.Tensor, schedule: N
         seed: seed of the noise.
     """
     noise = torch.randn(x0.shape, generator=torch.Generator().manual_seed(seed))
-    t_batch = torch.tensor([t])
-    x_t = q_sample(x0, t_batch, noise, schedule)
-    panels = [("clean x₀", x0, ""), (f"noisy x_t (t = {t})", x_t, "")]
+    panels = [("clean x₀", x0, ""), (f"noisy x_t (t = {t})", q_sample(x0, torch.tensor([t]), noise, schedule), "")]
     for name, model in models.items():
         model.eval()
-        predicted = model(x_t, t_batch)
-        error = (predicted - noise).pow(2).mean().item()
-        panels.append((f"{name}:\nx₀ estimate", predict_x0(x_t, t_batch, predicted, schedule), f"noise MSE {error:.3f}"))
+        _, predicted, estimate = _denoise(model, x0, t, noise, schedule)
+        panels.append((f"{name}:\nx₀ estimate", estimate, f"noise MSE {(predicted - noise).pow(2).mean().item():.3f}"))
     fig, axes = plt.subplots(1, len(panels), figsize=(2.7 * len(panels), 3.4), squeeze=False)
     for ax, (title, image, label) in zip(axes[0], panels):
         ax.imshow(to_displayable(image), interpolation="nearest")
@@ -160,6 +154,15 @@ def estimates_figure(models: dict[str, nn.Module], x0: torch.Tensor, schedule: N
         ax.set_yticks([])
     fig.tight_layout()
     return fig
+
+
+def _denoise(model: nn.Module, x0: torch.Tensor, t: int, noise: torch.Tensor,
+             schedule: NoiseSchedule) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Noise ``x0`` to step t, ask ``model`` for the noise: returns x_t, the predicted noise, the x_0 estimate."""
+    t_batch = torch.tensor([t])
+    x_t = q_sample(x0, t_batch, noise, schedule)
+    predicted = model(x_t, t_batch)
+    return x_t, predicted, predict_x0(x_t, t_batch, predicted, schedule)
 
 
 def image_grid_figure(images: torch.Tensor, columns: int = 8, title: str | None = None) -> Figure:
