@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout 300
 
-.PHONY: lab test unit notebooks bench slides site clean
+.PHONY: lab test test-notebooks unit notebooks bench slides site clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,13 @@ lab: $(VENV)/.lab-installed
 ## side by side can race for the same local ports. Offline for Hugging Face, as in a classroom.
 test: $(VENV)/.dev-installed
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest $(NBVAL) tests notebooks
+
+## The notebook tests again, as another machine computes them: one thread, torch's scalar kernels, MKL and
+## oneDNN limited to AVX2 (each variable changes a different library's code path). The stored outputs must
+## pass here too; tests/nbval_figures.py says what is compared and with which tolerance.
+OTHER_MACHINE := OMP_NUM_THREADS=1 ATEN_CPU_CAPABILITY=default MKL_ENABLE_INSTRUCTIONS=AVX2 ONEDNN_MAX_CPU_ISA=AVX2
+test-notebooks: $(VENV)/.dev-installed
+	HF_HUB_OFFLINE=1 $(OTHER_MACHINE) $(BIN)/python -m pytest $(NBVAL) notebooks
 
 ## Unit tests only (no notebooks, no browser): fast.
 unit: $(VENV)/.dev-installed

@@ -1,0 +1,2 @@
+"""pytest loads this for every test path, notebooks/ included: nbval's comparison of plotly figures by sight."""
+pytest_plugins = ["tests.nbval_figures"]
