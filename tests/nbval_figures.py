@@ -37,11 +37,13 @@ class Tolerance:
     """Two floats ``a`` (stored) and ``b`` (fresh) agree when ``|a - b| <= rtol * max(|a|, |b|)`` (relative to the
     value, so a log axis is checked too) or ``|a - b| <= scale_tol * scale``, where ``scale`` is the largest
     magnitude in the stored array the numbers belong to (a lone number is its own scale): a difference that
-    small is under a pixel on a linear axis, and it lets values that are zero up to noise pass."""
+    small is under a pixel on a linear axis. Differences below ``atol`` always pass: values that are zero up to
+    float32 rounding."""
 
     rtol: float
     scale_tol: float
     reason: str
+    atol: float = 1e-6  # float32 rounding of values that are zero (a normalized group's mean): invisible on any axis
 
     def agree(self, a: float, b: float, scale: float) -> bool:
         if math.isnan(a) or math.isnan(b):
@@ -49,7 +51,8 @@ class Tolerance:
         if math.isinf(a) or math.isinf(b):
             return a == b
         difference = abs(a - b)
-        return difference <= self.rtol * max(abs(a), abs(b)) or difference <= self.scale_tol * abs(scale)
+        return (difference <= self.atol or difference <= self.rtol * max(abs(a), abs(b))
+                or difference <= self.scale_tol * abs(scale))
 
 
 DEFAULT_TOLERANCE = Tolerance(
