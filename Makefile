@@ -40,9 +40,10 @@ test-notebooks: $(VENV)/.dev-installed
 unit: $(VENV)/.dev-installed
 	$(BIN)/python -m pytest tests --ignore=tests/browser
 
-## Re-execute every notebook top to bottom in a fresh kernel and store its outputs.
+## Re-execute every notebook top to bottom in a fresh kernel and store its outputs. Bounded on a busy
+## machine: a cell that gets no answer fails the run, naming the notebook and the cell (tools/run_notebooks.py).
 notebooks: $(VENV)/.dev-installed
-	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=600 notebooks/*.ipynb
+	$(BIN)/python -m tools.run_notebooks notebooks/*.ipynb
 
 ## Benchmarks: every script in benchmarks/, one after the other (timings, not pass/fail), then
 ## benchmarks/report.py writes benchmarks/RESULTS.md from the sections they saved in build/bench/.

@@ -8,24 +8,24 @@ which trains a model: under 180 s) and under 1 GB each (Binder restarts a kernel
 """
 
 import os
-import tempfile
+import sys
 import time
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
-from traitlets.config import Config
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
 from _common import ROOT, Section, Spread, verdict
 from unet_lessons.analysis import peak_resident_memory
+
+sys.path.insert(0, str(ROOT))  # tools/ lives at the repository root, beside benchmarks/
+from tools.run_notebooks import notebook_client  # noqa: E402  (the runner make notebooks uses)
 
 NOTEBOOKS = ROOT / "notebooks"
 RUNS = int(os.environ.get("BENCH_NOTEBOOK_RUNS", 2))
 TIME_GOAL_S = 60
 TIME_GOALS_S = {"07": 180}  # by lesson number: lesson 07 trains a model
 MEMORY_GOAL = 2**30
-CELL_TIMEOUT_S = 300  # as nbval's in make test: a lost kernel message fails a run instead of stalling
 
 
 def run_notebook(path: Path) -> tuple[float, int]:
@@ -37,12 +37,7 @@ def run_notebook(path: Path) -> tuple[float, int]:
         measured["peak"] = peak_resident_memory(client.km.provisioner.process.pid)  # VmHWM only grows
         measured["end"] = time.perf_counter()
 
-    with tempfile.TemporaryDirectory() as sockets:
-        # The kernel talks over Unix sockets, not TCP ports: kernels that other processes start at the same
-        # time (tests, other benchmarks) cannot take its ports, which made runs hang with an idle kernel.
-        ipc = Config({"KernelManager": {"transport": "ipc", "ip": f"{sockets}/kernel"}})
-        client = NotebookClient(notebook, timeout=CELL_TIMEOUT_S, kernel_name="python3", config=ipc,
-                                resources={"metadata": {"path": str(path.parent)}}, on_cell_executed=after_cell)
+    with notebook_client(notebook, path.parent, on_cell_executed=after_cell) as client:
         start = time.perf_counter()
         client.execute()
     return measured["end"] - start, measured["peak"]

@@ -1,0 +1,1 @@
+"""Tools for building the course (not part of the package learners import)."""
