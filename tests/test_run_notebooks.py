@@ -2,6 +2,7 @@
 
 import asyncio
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import nbformat
 import pytest
@@ -41,18 +42,24 @@ async def seconds_to_get(channel_class, ready_in: float, timeout: float | None):
     return message, time.monotonic() - start
 
 
+def run(coroutine):
+    """asyncio.run in a thread of its own: earlier tests (playwright's) may leave a loop running in this one."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def test_a_lost_notice_costs_a_slice_not_the_whole_wait():
-    plain, plain_seconds = asyncio.run(seconds_to_get(AsyncZMQSocketChannel, 0.1, 3))
-    sliced, sliced_seconds = asyncio.run(seconds_to_get(SlicedWaitChannel, 0.1, 3))
+    plain, plain_seconds = run(seconds_to_get(AsyncZMQSocketChannel, 0.1, 3))
+    sliced, sliced_seconds = run(seconds_to_get(SlicedWaitChannel, 0.1, 3))
     assert plain["msg_type"] == sliced["msg_type"] == "execute_reply"
     assert plain_seconds >= 3  # the stall: the message waited for the end of the timeout
     assert sliced_seconds < 0.1 + 2 * run_notebooks.POLL_SLICE_S
 
 
 def test_a_wait_with_no_timeout_still_finds_the_message():
-    message, seconds = asyncio.run(seconds_to_get(SlicedWaitChannel, 0.2, None))
+    message, seconds = run(seconds_to_get(SlicedWaitChannel, 0.2, None))
     assert message["msg_type"] == "execute_reply" and seconds < 0.2 + 2 * run_notebooks.POLL_SLICE_S
-    never, _ = asyncio.run(seconds_to_get(AsyncZMQSocketChannel, 0.2, None))
+    never, _ = run(seconds_to_get(AsyncZMQSocketChannel, 0.2, None))
     assert never is None  # nbclient waits for output with no timeout: without slices it never wakes
 
 
@@ -60,7 +67,7 @@ def test_no_message_raises_empty_at_the_timeout():
     from queue import Empty
     start = time.monotonic()
     with pytest.raises(Empty):
-        asyncio.run(seconds_to_get(SlicedWaitChannel, 60, 1.2))
+        run(seconds_to_get(SlicedWaitChannel, 60, 1.2))
     assert 1.2 <= time.monotonic() - start < 1.2 + 2 * run_notebooks.POLL_SLICE_S
 
 
