@@ -113,7 +113,8 @@ def test_our_name_follows_the_table():
     assert our_name("conv_in.bias") == ("init_conv.bias", None)
     assert our_name("up_blocks.2.resnets.1.time_emb_proj.weight") == (
         "decoder.levels.2.res_blocks.1.time_proj.weight", None)
-    assert our_name("class_embedding.weight") is None
+    assert our_name("class_embedding.weight") == ("class_embed.weight", None)
+    assert our_name("add_embedding.linear_1.weight") is None  # SDXL's extra embedding: not in our UNet
 
 
 def test_parameter_breakdown_matches_diffusers_modules(theirs, ours):
@@ -249,3 +250,25 @@ def test_without_diffusers_the_error_says_what_to_install(monkeypatch):
 def test_the_tested_diffusers_is_the_pinned_one():
     assert f"diffusers=={DIFFUSERS_VERSION}" in (ROOT / "requirements-dev.txt").read_text().splitlines()
     assert diffusers.__version__ == DIFFUSERS_VERSION
+
+
+def test_class_conditional_model_ports_exactly():
+    # diffusers' num_class_embeds rows are our num_classes + 1: the last row is "no class".
+    small = dict(DDPM_CIFAR10, sample_size=16, block_out_channels=(32, 32), norm_num_groups=8,
+                 down_block_types=("AttnDownBlock2D", "DownBlock2D"), up_block_types=("UpBlock2D", "AttnUpBlock2D"),
+                 num_class_embeds=11)
+    theirs = randomize(UNet2DModel(**small), seed=4).eval()
+    ours = port_diffusers_unet(theirs)
+    assert ours.config.num_classes == 10 and diffusers_config(ours.config)["num_class_embeds"] == 11
+    assert count_parameters_by_component(ours)["class_embed"] == count_parameters(theirs.class_embedding) == 11 * 128
+    x, t, y = torch.randn(4, 3, 16, 16), torch.tensor([0, 7, 500, 999]), torch.tensor([0, 3, 9, 10])
+    with torch.no_grad():
+        assert (ours(x, t, y) - theirs(x, t, class_labels=y).sample).abs().max() < 1e-5
+        # a different label changes the output: the embedding is really used
+        assert (ours(x, t, y) - ours(x, t, torch.tensor([1, 3, 9, 10]))).abs().max() > 1e-3
+
+
+def test_an_unconditional_model_refuses_class_embeddings(theirs):
+    conditional = UNet(config_from_diffusers(theirs.config), num_classes=10)
+    with pytest.raises(ValueError, match="class_embed"):
+        load_diffusers_weights(conditional, theirs)

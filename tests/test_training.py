@@ -1,4 +1,4 @@
-"""Lesson 07's training pieces: the forward process, the loss, one step, overfitting, the sampler."""
+"""Lesson 07's training pieces: the forward process, the loss, one step, overfitting."""
 
 import pytest
 import torch
@@ -12,7 +12,6 @@ from unet_lessons.training import (
     noise_prediction_loss,
     predict_x0,
     q_sample,
-    sample,
     shapes_dataset,
     train,
     train_and_evaluate,
@@ -122,14 +121,6 @@ def test_on_step_is_called_every_step(model):
     seen = []
     train(model, shapes_dataset(8, 16), SCHEDULE, steps=4, batch_size=4, on_step=lambda s, l: seen.append(s))
     assert seen == [0, 1, 2, 3]
-
-
-def test_sampler_shape_range_and_steps(model):
-    samples = sample(model, SCHEDULE, (2, 3, 16, 16), num_steps=10)
-    assert samples.shape == (2, 3, 16, 16)
-    assert torch.isfinite(samples).all() and samples.abs().max() <= 1
-    with pytest.raises(ValueError, match="num_steps=0"):
-        sample(model, SCHEDULE, (1, 3, 16, 16), num_steps=0)
 
 
 def test_noise_prediction_loss_is_a_scalar(model):

@@ -178,3 +178,33 @@ def test_ddpm_topology_skips(name):
     # ... and each decoder level has one ResBlock more than its encoder level to consume them.
     assert sum(row.skip_from is not None for row in rows) == levels * (blocks + 1)
     assert sum(row.kind == "Downsample" for row in rows) == sum(row.kind == "Upsample" for row in rows) == levels - 1
+
+
+def test_class_embedding_counts_and_trace(tiny_config):
+    """A class-conditional model adds exactly (num_classes + 1) x time_emb_dim parameters, its own component."""
+    unconditional = UNet(tiny_config)
+    conditional = UNet(tiny_config, num_classes=10)
+    by_component = count_parameters_by_component(conditional)
+    assert by_component["class_embed"] == 11 * tiny_config.time_emb_dim == 11 * 64
+    assert sum(by_component.values()) == count_parameters(conditional)
+    assert count_parameters(conditional) - count_parameters(unconditional) == 11 * 64
+    assert tuple(count_parameters_by_component(unconditional)) == COMPONENTS  # unchanged without classes
+    rows = trace_shapes(conditional.config, batch_size=2)
+    embedding = [row for row in rows if row.kind == "ClassEmbedding"]
+    assert len(embedding) == 1 and embedding[0].name == "class_embed" and embedding[0].stage == "time"
+    assert embedding[0].in_shape == (2,) and embedding[0].out_shape == (2, 64) and embedding[0].params == 704
+    assert not any(row.kind == "ClassEmbedding" for row in trace_shapes(tiny_config))
+
+
+def test_labels_steer_the_output_and_none_means_no_class(tiny_config):
+    torch.manual_seed(0)
+    model = UNet(tiny_config, num_classes=3).eval()  # PyTorch's default init: the output conv is not zero
+    x, t = torch.randn(2, 3, 16, 16), torch.tensor([10, 700])
+    with torch.no_grad():
+        with_label = model(x, t, torch.tensor([0, 0]))
+        other_label = model(x, t, torch.tensor([2, 2]))
+        no_label = model(x, t)
+        null_label = model(x, t, torch.full((2,), model.null_class))
+    assert model.null_class == 3
+    assert torch.equal(no_label, null_label)  # y=None is the "no class" row
+    assert (with_label - other_label).abs().max() > 1e-4

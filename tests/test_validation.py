@@ -41,6 +41,10 @@ BAD_CONFIGS = [
     ({"num_heads": 0}, ["num_heads=0", "positive"]),
     ({"topology": "resnet"}, ["topology='resnet'", "chapter"]),
     ({"topology": "ddpm", "image_size": 36}, ["image_size=36", "2**3=8"]),
+    ({"num_classes": 0}, ["num_classes=0", "None for an unconditional model"]),
+    ({"num_classes": 10.0}, ["num_classes=10.0", "int"]),
+    ({"num_classes": True}, ["num_classes=True", "int"]),
+    ({"num_classes": 10}, []),
 ]
 
 
@@ -92,3 +96,33 @@ def test_forward_input_validation(model, x, t, words):
         model(x, t)
     for word in words:
         assert word in str(error.value), f"{word!r} not in {error.value}"
+
+
+@pytest.fixture(scope="module")
+def conditional_model():
+    return UNet(UNetConfig(image_size=16, base_channels=16, channel_mults=(1, 2), num_res_blocks=1,
+                           attention_resolutions=(8,), groups=8, num_classes=3)).eval()
+
+
+BAD_LABELS = [
+    (torch.tensor([0, 4]), ["y holds labels outside 0..3", "[0, 4]", "3 means no class"]),
+    (torch.tensor([-1, 2]), ["outside 0..3", "-1"]),
+    (torch.tensor([0.0, 1.0]), ["y must be a tensor of integer class labels", "torch.float32"]),
+    (torch.tensor([True, False]), ["integer class labels", "torch.bool"]),
+    ([0, 1], ["integer class labels", "list"]),
+    (torch.tensor([0, 1, 2]), ["one label per image", "[2]", "[3]"]),
+    (torch.tensor(1), ["one label per image", "[2]", "[]"]),
+]
+
+
+@pytest.mark.parametrize("y, words", BAD_LABELS)
+def test_label_validation(conditional_model, y, words):
+    with pytest.raises(ValueError) as error:
+        conditional_model(torch.zeros(2, 3, 16, 16), torch.tensor([1, 2]), y)
+    for word in words:
+        assert word in str(error.value), f"{word!r} not in {error.value}"
+
+
+def test_labels_to_an_unconditional_model_are_refused(model):
+    with pytest.raises(ValueError, match="y: this UNet is unconditional.*num_classes=10"):
+        model(torch.zeros(2, 3, 16, 16), torch.tensor([1, 2]), torch.tensor([0, 1]))

@@ -360,3 +360,24 @@ def test_a_trace_and_the_counts_of_one_config_share_one_meta_model():
     model = meta_model(config)
     assert meta_model.cache_info().misses == builds + 1
     assert sum(row.params for row in trace) == count_parameters(model)
+
+
+def test_hourglass_marks_the_class_embedding():
+    config = CONFIGS["tiny"].replace(num_classes=10)
+    rows = trace_shapes(config)
+    figure = hourglass_figure(config)
+    assert set(boxes(figure)) == {row.name for row in rows} and "class_embed" in boxes(figure)
+    assert list(block_labels(figure).text)[-2:] == ["t", "y"]  # the two vectors, below the hourglass
+    texts = [annotation.text for annotation in figure.layout.annotations]
+    assert "class_emb [1, 64]: added to time_emb" in texts
+    legend = [trace.name for trace in figure.data if trace.showlegend is not False and trace.name]
+    assert "class embedding (y)" in legend
+
+
+def test_breakdown_shows_the_class_embedding_as_its_own_part():
+    from unet_lessons.viz.breakdown import breakdown_table, parameters_by_family
+    from unet_lessons.analysis import meta_unet
+    config = CONFIGS["tiny"].replace(num_classes=10)
+    assert "class_embed" in breakdown_table(config) and "704" in breakdown_table(config)  # 11 rows x 64
+    assert parameters_by_family(meta_unet(config))["class embedding"] == 704
+    assert "class embedding" not in parameters_by_family(meta_unet(CONFIGS["tiny"]))

@@ -10,7 +10,9 @@ unet                04_assembly.ipynb            Encoder, Bottleneck, Decoder, U
 configs             05_configs.ipynb             UNetConfig, validation, presets
 diffusers_port      05_configs.ipynb             reading diffusers' UNet2DModel into ours
 init                06_init.ipynb                initialize_weights, the zero output layer
-training            07 (to come)                 noise schedule, loss, training loop, sampler
+training            07_does_it_learn.ipynb       noise schedule, loss, training loop, label dropout, EMA
+sampling            07, 08 (to come)             ancestral sampler, DDIM, classifier-free guidance
+quality             08 (to come)                 a classifier's accuracy and Frechet distance on samples
 analysis            (all)                        parameters, shape traces, FLOPs, memory
 data                01-03                        a real photo (matplotlib's sample), no download
 ==================  ===========================  ==========================================

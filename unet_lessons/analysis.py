@@ -24,11 +24,18 @@ from unet_lessons.time_embedding import TimeEmbedding
 from unet_lessons.unet import UNet
 
 COMPONENTS = ("time_embed", "init_conv", "encoder", "bottleneck", "decoder", "output")
+CONDITIONAL_COMPONENTS = ("time_embed", "class_embed") + COMPONENTS[1:]  # a model with num_classes set
 
 # Block kinds as the lessons name them, keyed by class; init_conv, out_norm and out_conv by attribute.
 _KINDS = {TimeEmbedding: "TimeEmbedding", ResBlock: "ResBlock", AttentionBlock: "Attention",
           Downsample: "Downsample", Upsample: "Upsample"}
-_NAMED_KINDS = {"init_conv": "InitConv", "out_norm": "OutNorm", "out_conv": "OutConv"}
+_NAMED_KINDS = {"class_embed": "ClassEmbedding", "init_conv": "InitConv", "out_norm": "OutNorm",
+                "out_conv": "OutConv"}
+
+
+def components(config: UNetConfig) -> tuple[str, ...]:
+    """The components a model of ``config`` has: ``COMPONENTS``, with ``class_embed`` if it is conditional."""
+    return COMPONENTS if config.num_classes is None else CONDITIONAL_COMPONENTS
 
 
 def count_parameters(model: nn.Module) -> int:
@@ -37,15 +44,10 @@ def count_parameters(model: nn.Module) -> int:
 
 
 def count_parameters_by_component(model: UNet) -> dict[str, int]:
-    """Parameters of ``time_embed, init_conv, encoder, bottleneck, decoder, output``; sums to the total."""
-    return {
-        "time_embed": count_parameters(model.time_embed),
-        "init_conv": count_parameters(model.init_conv),
-        "encoder": count_parameters(model.encoder),
-        "bottleneck": count_parameters(model.bottleneck),
-        "decoder": count_parameters(model.decoder),
-        "output": count_parameters(model.out_norm) + count_parameters(model.out_conv),
-    }
+    """Parameters of ``time_embed, [class_embed,] init_conv, encoder, bottleneck, decoder, output`` (see
+    :func:`components`); sums to the total."""
+    return {name: count_parameters(model.out_norm) + count_parameters(model.out_conv) if name == "output"
+            else count_parameters(getattr(model, name)) for name in components(model.config)}
 
 
 def count_parameters_by_level(model: UNet) -> list[dict]:
@@ -96,7 +98,7 @@ def block_kind(name: str, module: nn.Module) -> str | None:
 class TraceRow:
     """One block of the forward pass.
 
-    ``stage`` is one of time, input, encoder, bottleneck, decoder, output. ``level`` is the resolution
+    ``stage`` is one of time (the time and class embeddings), input, encoder, bottleneck, decoder, output. ``level`` is the resolution
     level (0 = full resolution) for encoder and decoder blocks, else None. ``skip_from`` is set on every
     decoder ResBlock: the index of the row whose output it concatenates. ``saves_skip`` marks the rows
     whose output the encoder saves.
@@ -232,7 +234,8 @@ def _stage_and_level(name: str, num_levels: int) -> tuple[str, int | None]:
         return "encoder", int(parts[2])
     if parts[0] == "decoder":
         return "decoder", num_levels - 1 - int(parts[2])  # decoder levels are stored deepest first
-    stage = {"time_embed": "time", "init_conv": "input", "bottleneck": "bottleneck"}.get(parts[0], "output")
+    stage = {"time_embed": "time", "class_embed": "time", "init_conv": "input",
+             "bottleneck": "bottleneck"}.get(parts[0], "output")
     return stage, None
 
 
@@ -372,15 +375,16 @@ def count_forward_flops(config_or_model: UNetConfig | UNet, batch_size: int = 1)
 
 
 def count_forward_flops_by_component(config_or_model: UNetConfig | UNet, batch_size: int = 1) -> dict[str, int]:
-    """FLOPs of one forward pass for ``time_embed, init_conv, encoder, bottleneck, decoder, output``.
+    """FLOPs of one forward pass for ``time_embed, [class_embed,] init_conv, encoder, bottleneck, decoder,
+    output``.
 
-    The same components as :func:`count_parameters_by_component`; the values sum to
-    :func:`count_forward_flops`.
+    The same components as :func:`count_parameters_by_component` (a class embedding is a table lookup:
+    0 FLOPs); the values sum to :func:`count_forward_flops`.
     """
-    flops = _meta_forward_flops(_config_of(config_or_model), batch_size)
-    by_component = {name: flops.get(name, 0) for name in COMPONENTS if name != "output"}
-    by_component["output"] = flops.get("out_norm", 0) + flops.get("out_conv", 0)
-    return {name: by_component[name] for name in COMPONENTS}
+    config = _config_of(config_or_model)
+    flops = _meta_forward_flops(config, batch_size)
+    return {name: flops.get("out_norm", 0) + flops.get("out_conv", 0) if name == "output" else flops.get(name, 0)
+            for name in components(config)}
 
 
 def count_forward_flops_by_level(config_or_model: UNetConfig | UNet, batch_size: int = 1) -> list[dict]:

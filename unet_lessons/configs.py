@@ -29,6 +29,9 @@ class UNetConfig:
         groups: GroupNorm groups; must divide every channel count.
         topology: ``"chapter"`` (the chapter's hourglass) or ``"ddpm"`` (Ho et al. 2020's exact U-Net:
             extra skips, no Downsample after the last level, ``num_res_blocks + 1`` decoder blocks).
+        num_classes: ``None`` for an unconditional model; else the number of class labels, and the model
+            gets a class embedding of ``num_classes + 1`` rows (the last, index ``num_classes``, means
+            "no class", which classifier-free guidance needs) added to the time embedding.
     """
 
     image_size: int = 64
@@ -42,6 +45,7 @@ class UNetConfig:
     num_heads: int = 1
     groups: int = 32
     topology: str = "chapter"
+    num_classes: int | None = None
 
     def __post_init__(self):
         # Lists are accepted for convenience and stored as tuples, so a config stays hashable.
@@ -93,6 +97,9 @@ class UNetConfig:
                     f"channel_mults={self.channel_mults}: multiplier {mult} at position {i} must be a "
                     "positive integer."
                 )
+        if self.num_classes is not None and self.num_classes < 1:
+            raise ValueError(f"num_classes={self.num_classes}: give the number of labels (e.g. 10), or None "
+                             "for an unconditional model.")
         if not 0 <= self.dropout < 1:
             raise ValueError(f"dropout={self.dropout}: must be in [0, 1), e.g. 0.0 or 0.1.")
         downsamples = len(self.channel_mults) - (1 if self.topology == "ddpm" else 0)
@@ -145,6 +152,10 @@ def _check_types(config: UNetConfig) -> None:
         for item in value:
             if isinstance(item, bool) or not isinstance(item, int):
                 raise ValueError(f"{name}={value!r}: every entry must be an int, got {item!r}.")
+    if config.num_classes is not None and (isinstance(config.num_classes, bool)
+                                           or not isinstance(config.num_classes, int)):
+        raise ValueError(f"num_classes={config.num_classes!r}: must be an int (the number of labels) or None, "
+                         f"got {type(config.num_classes).__name__}.")
     if isinstance(config.dropout, bool) or not isinstance(config.dropout, (int, float)):
         raise ValueError(f"dropout={config.dropout!r}: must be a float in [0, 1).")
     if not isinstance(config.topology, str):

@@ -22,6 +22,7 @@ Where each diffusers module lives in our :class:`~unet_lessons.unet.UNet` (``top
     up_blocks.{i}.attentions.{j}                decoder.levels.{i}.attn_blocks.{j}
     up_blocks.{i}.upsamplers.0                  decoder.levels.{i}.upsample
     conv_norm_out, conv_out                     out_norm, out_conv
+    class_embedding (num_class_embeds rows)     class_embed (num_classes + 1 rows: the last is "no class")
 
     inside a ResnetBlock2D: norm1, conv1, time_emb_proj, norm2, conv2, conv_shortcut
                  our ResBlock: norm1, conv1, time_proj,     norm2, conv2, shortcut
@@ -63,15 +64,14 @@ _FIXED_OPTIONS = {
     "norm_eps": DDPM_NORM_EPS,
     "resnet_time_scale_shift": "default",  # the time embedding is added, not used as scale and shift
     "add_attention": True,
-    "class_embed_type": None,
-    "num_class_embeds": None,
+    "class_embed_type": None,  # with num_class_embeds set: a plain nn.Embedding, added to the time embedding
 }
 # Options that do not change the network we build (num_train_timesteps only matters for learned embeddings).
 _IGNORED_OPTIONS = {"num_train_timesteps"}
 _HANDLED_OPTIONS = {
     "sample_size", "in_channels", "out_channels", "block_out_channels", "layers_per_block",
     "down_block_types", "up_block_types", "dropout", "act_fn", "attention_head_dim", "norm_num_groups",
-    "attn_norm_num_groups", "time_embedding_dim",
+    "attn_norm_num_groups", "time_embedding_dim", "num_class_embeds",
 }
 _DOWN_BLOCKS = {"DownBlock2D": False, "AttnDownBlock2D": True}  # block type -> has attention
 _UP_BLOCKS = {"UpBlock2D": False, "AttnUpBlock2D": True}
@@ -125,6 +125,11 @@ def config_from_diffusers(diffusers_config: Mapping) -> UNetConfig:
         raise ValueError(f"diffusers option attn_norm_num_groups={options['attn_norm_num_groups']} is not "
                          f"supported: our attention uses norm_num_groups={groups} like every other GroupNorm.")
     image_size = _square_size(options["sample_size"])
+    class_embeds = options["num_class_embeds"]
+    if class_embeds is not None and (isinstance(class_embeds, bool) or not isinstance(class_embeds, int)
+                                     or class_embeds < 2):
+        raise ValueError(f"diffusers option num_class_embeds={class_embeds!r} is not supported: give an int >= 2 "
+                         "(our class embedding has num_classes + 1 rows, the last for 'no class').")
 
     down_types, up_types = tuple(options["down_block_types"]), tuple(options["up_block_types"])
     if not len(down_types) == len(up_types) == len(channels):
@@ -157,6 +162,7 @@ def config_from_diffusers(diffusers_config: Mapping) -> UNetConfig:
         num_heads=_num_heads(options["attention_head_dim"], attended_channels),
         groups=groups,
         topology="ddpm",
+        num_classes=None if class_embeds is None else class_embeds - 1,
     ).validate()
 
 
@@ -200,6 +206,7 @@ def diffusers_config(config: UNetConfig) -> dict:
         norm_num_groups=config.groups,
         attn_norm_num_groups=None,
         time_embedding_dim=None,
+        num_class_embeds=None if config.num_classes is None else config.num_classes + 1,
     )
 
 
@@ -241,6 +248,7 @@ _BLOCK_RENAMES = [
     (r"up_blocks\.(\d+)\.upsamplers\.0", r"decoder.levels.\1.upsample"),
     (r"conv_norm_out", "out_norm"),
     (r"conv_out", "out_conv"),
+    (r"class_embedding", "class_embed"),
 ]
 # Layers inside a block whose names differ; every other layer name (norm1, conv1, conv, ...) is the same.
 _LAYER_RENAMES = {"time_emb_proj": "time_proj", "conv_shortcut": "shortcut", "group_norm": "norm",

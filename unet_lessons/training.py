@@ -1,7 +1,9 @@
-"""Does it learn? The DDPM forward process, the noise-prediction loss, a training loop and a sampler.
+"""Does it learn? The DDPM forward process, the noise-prediction loss and a training loop.
 
-Taught in ``notebooks/07_does_it_learn.ipynb``. Small on purpose: enough to show that the assembled
-U-Net learns to denoise within a couple of minutes on a laptop CPU.
+Taught in ``notebooks/07_does_it_learn.ipynb`` (the samplers are in :mod:`unet_lessons.sampling`). Small
+on purpose: enough to show that the assembled U-Net learns to denoise within a couple of minutes on a
+laptop CPU. A class-conditional model trains with label dropout, so it also learns "no class" (what
+classifier-free guidance needs), and can keep an EMA of its weights.
 """
 
 import math
@@ -50,15 +52,46 @@ def q_sample(x0: torch.Tensor, t: torch.Tensor, noise: torch.Tensor, schedule: N
 
 
 def noise_prediction_loss(model: nn.Module, x0: torch.Tensor, schedule: NoiseSchedule,
-                          generator: torch.Generator | None = None) -> torch.Tensor:
+                          generator: torch.Generator | None = None, y: torch.Tensor | None = None) -> torch.Tensor:
     """DDPM's simple loss: noise x0 at a random step and ask the model for the noise; MSE.
 
     Predicting zero noise scores 1.0 (the noise has unit variance): that is the baseline to beat.
+    ``y``: [B] class labels for a class-conditional model (None: unconditional).
     """
     batch = x0.shape[0]
     t = torch.randint(0, schedule.num_steps, (batch,), generator=generator, device=x0.device)
     noise = torch.randn(x0.shape, generator=generator, device=x0.device)
-    return F.mse_loss(model(q_sample(x0, t, noise, schedule), t), noise)
+    x_t = q_sample(x0, t, noise, schedule)
+    return F.mse_loss(model(x_t, t) if y is None else model(x_t, t, y), noise)
+
+
+def drop_labels(y: torch.Tensor, null_class: int, probability: float,
+                generator: torch.Generator | None = None) -> torch.Tensor:
+    """A copy of the labels ``y`` ([B]) with each replaced by ``null_class`` with ``probability``.
+
+    Training so teaches one model both p(x | class) and p(x): classifier-free guidance needs both.
+    """
+    _check_label_dropout(probability)
+    dropped = torch.rand(y.shape, generator=generator) < probability
+    return torch.where(dropped, torch.full_like(y, null_class), y)
+
+
+def _check_label_dropout(probability: float) -> None:
+    if isinstance(probability, bool) or not isinstance(probability, (int, float)) or not 0 <= probability <= 1:
+        raise ValueError(f"label_dropout={probability!r}: a probability in [0, 1], e.g. 0.1.")
+
+
+def ema_model(model: nn.Module, decay: float = 0.999) -> torch.optim.swa_utils.AveragedModel:
+    """An exponential moving average of ``model``'s weights: PyTorch's ``AveragedModel`` with an EMA rule.
+
+    Call ``ema.update_parameters(model)`` after every optimiser step (``train(..., ema=ema)`` does); the
+    first call copies the weights, each later one moves the average ``1 - decay`` of the way to them.
+    Sample from ``ema.module``: averaged weights give smoother images than the last step's.
+    """
+    if not 0 < decay < 1:
+        raise ValueError(f"decay={decay}: in (0, 1), e.g. 0.999 (an average over about 1 / (1 - decay) steps).")
+    return torch.optim.swa_utils.AveragedModel(
+        model, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(decay), use_buffers=True)
 
 
 @torch.no_grad()
@@ -76,7 +109,8 @@ def evaluate_loss(model: nn.Module, images: torch.Tensor, schedule: NoiseSchedul
 
 def train(model: nn.Module, images: torch.Tensor, schedule: NoiseSchedule, steps: int, batch_size: int = 32,
           lr: float = 2e-3, warmup_steps: int = 0, seed: int = 0,
-          on_step: Callable[[int, float], None] | None = None) -> list[float]:
+          on_step: Callable[[int, float], None] | None = None, labels: torch.Tensor | None = None,
+          label_dropout: float = 0.1, ema: torch.optim.swa_utils.AveragedModel | None = None) -> list[float]:
     """Train with Adam on random batches of ``images``; returns the loss of every step.
 
     The batches, timesteps and noise come from one generator seeded with ``seed``, and the warm-up does
@@ -93,19 +127,31 @@ def train(model: nn.Module, images: torch.Tensor, schedule: NoiseSchedule, steps
             (0: the full rate from the first step).
         seed: seeds batches, steps and noise, so a run repeats exactly.
         on_step: called as ``on_step(step, loss)`` after every step (e.g. to move a progress bar).
+        labels: [N] class labels of ``images``, for a class-conditional model (None: unconditional).
+        label_dropout: with labels, the share of each batch's labels replaced by "no class".
+        ema: an :func:`ema_model` of ``model``, updated after every step.
     """
+    if labels is not None:
+        if not isinstance(labels, torch.Tensor) or labels.shape != (len(images),):
+            got = list(labels.shape) if isinstance(labels, torch.Tensor) else type(labels).__name__
+            raise ValueError(f"labels must hold one class label per image, shape [{len(images)}]; got {got}.")
+        model.check_labels(labels, len(images))  # a conditional model, integer labels in range
+        _check_label_dropout(label_dropout)
     generator = torch.Generator().manual_seed(seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: min(1.0, (step + 1) / max(1, warmup_steps)))
     model.train()
     history = []
     for step in range(steps):
-        batch = images[torch.randint(0, len(images), (batch_size,), generator=generator)]
-        loss = noise_prediction_loss(model, batch, schedule, generator)
+        chosen = torch.randint(0, len(images), (batch_size,), generator=generator)
+        y = None if labels is None else drop_labels(labels[chosen], model.null_class, label_dropout, generator)
+        loss = noise_prediction_loss(model, images[chosen], schedule, generator, y)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
         scheduler.step()
+        if ema is not None:
+            ema.update_parameters(model)
         history.append(loss.item())
         if on_step is not None:
             on_step(step, history[-1])
@@ -179,53 +225,15 @@ def predict_x0(x_t: torch.Tensor, t: torch.Tensor, predicted_noise: torch.Tensor
     return (x_t - (1 - alpha_bar).sqrt() * predicted_noise) / alpha_bar.sqrt()
 
 
-@torch.no_grad()
-def sample(model: nn.Module, schedule: NoiseSchedule, shape: tuple[int, ...], num_steps: int | None = None,
-           seed: int = 0) -> torch.Tensor:
-    """Ancestral sampling from pure noise, optionally on an evenly spaced subset of the steps.
-
-    Each step estimates x0 from the predicted noise, clips it to [-1, 1], and draws x_{t-1} from the
-    Gaussian posterior q(x_{t-1} | x_t, x0), with the schedule respaced to the chosen steps.
-
-    Args:
-        model: the trained U-Net.
-        schedule: the training schedule.
-        shape: [B, C, H, W] of the samples.
-        num_steps: how many denoising steps (default: all T).
-        seed: seeds the starting noise and every step's noise.
-
-    Returns:
-        [B, C, H, W] samples in [-1, 1].
-    """
-    total = schedule.num_steps
-    num_steps = total if num_steps is None else num_steps
-    if not 1 <= num_steps <= total:
-        raise ValueError(f"num_steps={num_steps}: choose between 1 and the schedule's {total} steps.")
-    generator = torch.Generator().manual_seed(seed)
-    steps = torch.linspace(total - 1, 0, num_steps).round().long()  # e.g. 999, 888, ..., 0
-    model.eval()
-    x = torch.randn(shape, generator=generator)
-    for i, t in enumerate(steps):
-        alpha_bar = schedule.alpha_bars[t]
-        alpha_bar_prev = schedule.alpha_bars[steps[i + 1]] if i + 1 < len(steps) else torch.tensor(1.0)
-        beta = 1 - alpha_bar / alpha_bar_prev  # the respaced step's beta
-        t_batch = torch.full((shape[0],), int(t))
-        x0 = predict_x0(x, t_batch, model(x, t_batch), schedule).clamp(-1, 1)
-        # Posterior mean of q(x_{t-1} | x_t, x0), DDPM eq. 7.
-        mean = (alpha_bar_prev.sqrt() * beta / (1 - alpha_bar)) * x0 \
-            + ((1 - beta).sqrt() * (1 - alpha_bar_prev) / (1 - alpha_bar)) * x
-        if i + 1 < len(steps):
-            variance = beta * (1 - alpha_bar_prev) / (1 - alpha_bar)
-            x = mean + variance.sqrt() * torch.randn(shape, generator=generator)
-        else:
-            x = mean
-    return x.clamp(-1, 1)
+SHAPES = ("circle", "square", "triangle")  # the classes of shapes_dataset, by label
 
 
-def shapes_dataset(num_images: int, size: int = 32, seed: int = 0) -> torch.Tensor:
+def shapes_dataset(num_images: int, size: int = 32, seed: int = 0,
+                   return_labels: bool = False) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
     """Procedurally drawn images: one coloured circle, square or triangle on a plain background.
 
-    No download, deterministic for a seed. Returns [num_images, 3, size, size] in [-1, 1].
+    No download, deterministic for a seed. Returns [num_images, 3, size, size] in [-1, 1], and with
+    ``return_labels`` also the [num_images] labels (indices into ``SHAPES``).
     """
     if num_images <= 0 or size < 8:
         raise ValueError(f"num_images={num_images}, size={size}: need num_images > 0 and size >= 8.")
@@ -233,12 +241,14 @@ def shapes_dataset(num_images: int, size: int = 32, seed: int = 0) -> torch.Tens
     coords = (torch.arange(size) + 0.5) / size  # pixel centres in (0, 1)
     y, x = torch.meshgrid(coords, coords, indexing="ij")
     images = torch.empty(num_images, 3, size, size)
+    labels = torch.empty(num_images, dtype=torch.long)
     for i in range(num_images):
         background, colour = torch.rand(2, 3, generator=generator) * torch.tensor([[0.4], [1.0]])
         colour = 0.5 + 0.5 * colour  # shapes brighter than backgrounds
         cx, cy = 0.3 + 0.4 * torch.rand(2, generator=generator)
         radius = 0.12 + 0.12 * torch.rand(1, generator=generator).item()
         kind = int(torch.randint(0, 3, (1,), generator=generator))
+        labels[i] = kind
         dx, dy = x - cx, y - cy
         if kind == 0:
             mask = dx**2 + dy**2 < radius**2
@@ -248,4 +258,5 @@ def shapes_dataset(num_images: int, size: int = 32, seed: int = 0) -> torch.Tens
             mask = (dy < radius * 0.8) & (dx.abs() < (dy + radius) / math.sqrt(3) * 1.2)
             mask &= dy > -radius
         images[i] = torch.where(mask, colour[:, None, None], background[:, None, None])
-    return images * 2 - 1
+    images = images * 2 - 1
+    return (images, labels) if return_labels else images

@@ -10,6 +10,9 @@ Data flow (``topology="chapter"``)::
                         │ level 1 ──skip──────────────────────> level 1     │
                         ...   (each ResBlock's output is saved; the decoder takes them back last-first)
 
+With ``num_classes`` set, a class embedding turns a label y into a vector the size of ``time_emb`` and adds
+it there, so every ResBlock learns both which step and which class it is denoising (``forward(x, t, y)``).
+
 ``topology="ddpm"`` is the exact U-Net of Ho et al. 2020: ``init_conv`` and every Downsample also push a
 skip, the last level does not downsample, and each decoder level has ``num_res_blocks + 1`` ResBlocks.
 """
@@ -210,6 +213,9 @@ class UNet(nn.Module):
         config = self.config
 
         self.time_embed = TimeEmbedding(config.base_channels, freq_shift=1 if config.topology == "ddpm" else 0)
+        # One learned vector per class, plus a last row for "no class" (label num_classes).
+        self.class_embed = (nn.Embedding(config.num_classes + 1, config.time_emb_dim)
+                            if config.num_classes is not None else None)
         self.init_conv = nn.Conv2d(config.in_channels, config.base_channels, kernel_size=3, padding=1)
         self.encoder = Encoder(config)
         self.bottleneck = Bottleneck(config)
@@ -217,16 +223,47 @@ class UNet(nn.Module):
         self.out_norm = nn.GroupNorm(config.groups, self.decoder.out_channels, eps=_norm_eps(config))
         self.out_conv = nn.Conv2d(self.decoder.out_channels, config.out_channels, kernel_size=3, padding=1)
 
-    def forward(self, x: torch.Tensor, t: torch.Tensor | int | float) -> torch.Tensor:
-        """x: [batch, in_channels, image_size, image_size], t: [batch] (or one number for the whole batch)
+    @property
+    def null_class(self) -> int | None:
+        """The label that means "no class" (``num_classes``), or None for an unconditional model."""
+        return self.config.num_classes
+
+    def forward(self, x: torch.Tensor, t: torch.Tensor | int | float, y: torch.Tensor | None = None) -> torch.Tensor:
+        """x: [batch, in_channels, image_size, image_size], t: [batch] (or one number for the whole batch),
+        y: [batch] integer class labels (conditional models only; None or ``null_class`` means no class)
         -> predicted noise: [batch, out_channels, image_size, image_size]."""
         t = self._check_inputs(x, t)
+        y = self.check_labels(y, x.shape[0], x.device)
         time_emb = self.time_embed(t)  # [B] -> [B, 4*base]
+        if self.class_embed is not None:
+            time_emb = time_emb + self.class_embed(y)  # [B] labels -> [B, 4*base], added to the time signal
         h = self.init_conv(x)  # [B, in, H, W] -> [B, base, H, W]
         h, skips = self.encoder(h, time_emb)  # -> [B, C_deep, H/2**L, W/2**L] and the saved skips
         h = self.bottleneck(h, time_emb)  # same shape
         h = self.decoder(h, skips, time_emb)  # -> [B, base * channel_mults[0], H, W], skips used up
         return self.out_conv(F.silu(self.out_norm(h)))  # -> [B, out_channels, H, W]
+
+    def check_labels(self, y, batch: int, device: torch.device | str = "cpu") -> torch.Tensor | None:
+        """Raise a readable ValueError for labels this model cannot use; return [batch] labels (None -> every
+        image "no class" for a conditional model; None for an unconditional one)."""
+        num_classes = self.config.num_classes
+        if num_classes is None:
+            if y is not None:
+                raise ValueError("y: this UNet is unconditional (num_classes=None) and takes no labels; call "
+                                 "model(x, t), or build a conditional one with UNet(config, num_classes=10).")
+            return None
+        if y is None:
+            return torch.full((batch,), num_classes, device=device)  # every image: "no class"
+        if not isinstance(y, torch.Tensor) or y.dtype.is_floating_point or y.dtype == torch.bool or y.is_complex():
+            kind = y.dtype if isinstance(y, torch.Tensor) else type(y).__name__
+            raise ValueError(f"y must be a tensor of integer class labels (torch.long), got {kind}; "
+                             "e.g. torch.tensor([3, 7]) or labels.long().")
+        if y.dim() != 1 or y.shape[0] != batch:
+            raise ValueError(f"y must hold one label per image, shape [{batch}]; got {list(y.shape)}.")
+        if y.device.type != "meta" and bool(((y < 0) | (y > num_classes)).any()):
+            raise ValueError(f"y holds labels outside 0..{num_classes}: {sorted(set(y.tolist()))}; this UNet knows "
+                             f"classes 0..{num_classes - 1}, and {num_classes} means no class.")
+        return y
 
     def _check_inputs(self, x: torch.Tensor, t) -> torch.Tensor:
         """Raise a readable ValueError for a badly shaped x or t; return t as a [batch] tensor."""

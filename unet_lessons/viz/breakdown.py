@@ -32,6 +32,7 @@ KIND_FAMILIES = {
     "attention": ("Attention",),
     "resampling (↓ ↑)": ("Downsample", "Upsample"),
     "time embedding": ("TimeEmbedding",),
+    "class embedding": ("ClassEmbedding",),
     "in/out convs + norm": ("InitConv", "OutNorm", "OutConv"),
 }
 _FAMILY_COLORS = {
@@ -39,14 +40,17 @@ _FAMILY_COLORS = {
     "attention": KIND_COLORS["Attention"],
     "resampling (↓ ↑)": KIND_COLORS["Downsample"],
     "time embedding": KIND_COLORS["TimeEmbedding"],
+    "class embedding": KIND_COLORS["ClassEmbedding"],
     "in/out convs + norm": KIND_COLORS["InitConv"],
 }
 
 
 def parameters_by_family(model: UNet) -> dict[str, int]:
-    """count_parameters_by_kind summed into KIND_FAMILIES (ResBlocks, attention, resampling, ...)."""
+    """count_parameters_by_kind summed into KIND_FAMILIES (ResBlocks, attention, resampling, ...); a family
+    the model lacks (the class embedding of an unconditional model) is left out."""
     by_kind = count_parameters_by_kind(model)
-    return {family: sum(by_kind.get(kind, 0) for kind in kinds) for family, kinds in KIND_FAMILIES.items()}
+    families = {family: sum(by_kind.get(kind, 0) for kind in kinds) for family, kinds in KIND_FAMILIES.items()}
+    return {family: count for family, count in families.items() if count}
 
 
 @lru_cache(maxsize=64)

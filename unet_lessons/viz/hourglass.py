@@ -27,6 +27,7 @@ from unet_lessons.viz.style import FADED_TEXT_COLOR, FLOW_COLOR, FONT_SIZE, KIND
 # The mark inside each box, so a block's kind reads without colour.
 BOX_LABELS = {
     "TimeEmbedding": "t",
+    "ClassEmbedding": "y",
     "InitConv": "I",
     "ResBlock": "R",
     "Attention": "A",
@@ -45,6 +46,7 @@ _LEGEND_GROUPS = {
     "Upsample": ("Upsample (↑)", KIND_COLORS["Upsample"]),
     "Bottleneck": ("bottleneck (R A R)", KIND_COLORS["Bottleneck"]),
     "TimeEmbedding": ("time embedding (t)", KIND_COLORS["TimeEmbedding"]),
+    "ClassEmbedding": ("class embedding (y)", KIND_COLORS["ClassEmbedding"]),
 }
 
 STAGES = ("time", "input", "encoder", "bottleneck", "decoder", "output")
@@ -55,6 +57,7 @@ MAX_BOX_HEIGHT, MIN_BOX_HEIGHT = 0.6, 0.25
 MAX_BOX_WIDTH, MIN_BOX_WIDTH = 1.0, 0.4  # a zero-channel box would be MIN_BOX_WIDTH wide
 GAP = 0.1  # between consecutive boxes
 TIME_BOX_DROP = 0.75  # the time embedding sits this far below the bottom row: it has no resolution
+VECTOR_BOX_PITCH = 0.45  # a class embedding sits this far below the time embedding
 TOP_HEADROOM = 0.8  # room above the top row for its skip arcs
 FADED_OPACITY = 0.18  # boxes and arrows outside the highlight
 
@@ -192,11 +195,11 @@ def _layout(rows: tuple[TraceRow, ...]) -> list[_Box]:
         y = centers[resolution]
         boxes.append(_Box(row, x, x + width, y - half_height, y + half_height, _group(row)))
         x += width + GAP
-    for row in rows:
-        if not is_spatial(row):  # the time embedding: a vector, drawn below the bottom row, on the left
-            y = centers[smallest] - TIME_BOX_DROP
-            width = _box_width(row.out_shape[-1], max_channels)
-            boxes.append(_Box(row, 0.0, width, y - MIN_BOX_HEIGHT / 2, y + MIN_BOX_HEIGHT / 2, _group(row)))
+    vectors = [row for row in rows if not is_spatial(row)]
+    for k, row in enumerate(vectors):  # time (and class) embedding: vectors, drawn below the bottom row, left
+        y = centers[smallest] - TIME_BOX_DROP - k * VECTOR_BOX_PITCH
+        width = _box_width(row.out_shape[-1], max_channels)
+        boxes.append(_Box(row, 0.0, width, y - MIN_BOX_HEIGHT / 2, y + MIN_BOX_HEIGHT / 2, _group(row)))
     return boxes
 
 
@@ -354,6 +357,11 @@ def _layout_settings(rows, boxes: list[_Box], title: str | None, highlight) -> d
         annotations.append(dict(x=box.x1 + GAP, y=box.y_center, xanchor="left", showarrow=False,
                                 text=f"time_emb {format_shape(box.row.out_shape)}: added in every ResBlock (◆)",
                                 font=dict(size=FONT_SIZE - 2)))
+    for box in boxes:
+        if box.row.kind == "ClassEmbedding":
+            annotations.append(dict(x=box.x1 + GAP, y=box.y_center, xanchor="left", showarrow=False,
+                                    text=f"class_emb {format_shape(box.row.out_shape)}: added to time_emb",
+                                    font=dict(size=FONT_SIZE - 2)))
     right = max(box.x1 for box in boxes)
     bottom = min(box.y0 for box in boxes)
     return dict(

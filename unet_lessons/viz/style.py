@@ -17,6 +17,7 @@ PALETTE = plotly.colors.qualitative.Safe
 # One colour per block kind, used by every figure that shows blocks (the hourglass, shape plots, ...).
 KIND_COLORS = {
     "TimeEmbedding": PALETTE[2],
+    "ClassEmbedding": PALETTE[7],
     "InitConv": PALETTE[10],
     "ResBlock": PALETTE[0],
     "Attention": PALETTE[1],
@@ -35,6 +36,7 @@ ERROR_COLOR = PALETTE[8]  # an explorer's message about an invalid configuration
 # One colour per component of count_parameters_by_component (breakdown charts), matching the hourglass.
 COMPONENT_COLORS = {
     "time_embed": KIND_COLORS["TimeEmbedding"],
+    "class_embed": KIND_COLORS["ClassEmbedding"],
     "init_conv": KIND_COLORS["InitConv"],
     "encoder": PALETTE[6],
     "bottleneck": KIND_COLORS["Bottleneck"],
