@@ -98,8 +98,8 @@ def block_kind(name: str, module: nn.Module) -> str | None:
 class TraceRow:
     """One block of the forward pass.
 
-    ``stage`` is one of time (the time and class embeddings), input, encoder, bottleneck, decoder, output. ``level`` is the resolution
-    level (0 = full resolution) for encoder and decoder blocks, else None. ``skip_from`` is set on every
+    ``stage`` is one of time (the time and class embeddings), input, encoder, bottleneck, decoder, output.
+    ``level`` is the resolution level (0 = full resolution) for encoder and decoder blocks, else None. ``skip_from`` is set on every
     decoder ResBlock: the index of the row whose output it concatenates. ``saves_skip`` marks the rows
     whose output the encoder saves.
     """
