@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout 300
 
-.PHONY: lab test test-notebooks unit notebooks bench slides site clean
+.PHONY: lab test test-notebooks unit notebooks bench course-model slides site clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,12 @@ unit: $(VENV)/.dev-installed
 ## machine: a cell that gets no answer fails the run, naming the notebook and the cell (tools/run_notebooks.py).
 notebooks: $(VENV)/.dev-installed
 	$(BIN)/python -m tools.run_notebooks notebooks/*.ipynb
+
+## Rebuild what lesson 08 ships in unet_lessons/assets/ (a real-image sample, the classifier, the course model)
+## from Fashion-MNIST (unet_lessons/data.py says where it is read from). About an hour on 2 cores; resumable:
+## after an interruption, run it again and it goes on from its last checkpoint in build/course-model/.
+course-model: $(VENV)/.dev-installed
+	$(BIN)/python -m tools.train_course_model
 
 ## Benchmarks: every script in benchmarks/, one after the other (timings, not pass/fail), then
 ## benchmarks/report.py writes benchmarks/RESULTS.md from the sections they saved in build/bench/.

@@ -110,11 +110,14 @@ def evaluate_loss(model: nn.Module, images: torch.Tensor, schedule: NoiseSchedul
 def train(model: nn.Module, images: torch.Tensor, schedule: NoiseSchedule, steps: int, batch_size: int = 32,
           lr: float = 2e-3, warmup_steps: int = 0, seed: int = 0,
           on_step: Callable[[int, float], None] | None = None, labels: torch.Tensor | None = None,
-          label_dropout: float = 0.1, ema: torch.optim.swa_utils.AveragedModel | None = None) -> list[float]:
+          label_dropout: float = 0.1, ema: torch.optim.swa_utils.AveragedModel | None = None,
+          optimizer: torch.optim.Optimizer | None = None, generator: torch.Generator | None = None) -> list[float]:
     """Train with Adam on random batches of ``images``; returns the loss of every step.
 
     The batches, timesteps and noise come from one generator seeded with ``seed``, and the warm-up does
-    not depend on ``steps``: the first n steps of a longer run are exactly an n-step run.
+    not depend on ``steps``: the first n steps of a longer run are exactly an n-step run. A long run can
+    go on in chunks: pass the same ``optimizer`` and ``generator`` to every call (and ``warmup_steps`` only
+    to the first) and the chunks are exactly one run.
 
     Args:
         model: the U-Net (trained in place).
@@ -130,6 +133,8 @@ def train(model: nn.Module, images: torch.Tensor, schedule: NoiseSchedule, steps
         labels: [N] class labels of ``images``, for a class-conditional model (None: unconditional).
         label_dropout: with labels, the share of each batch's labels replaced by "no class".
         ema: an :func:`ema_model` of ``model``, updated after every step.
+        optimizer: continue with this optimiser and its state (``lr`` is then unused); default a new Adam.
+        generator: continue with this generator (``seed`` is then unused); default one seeded with ``seed``.
     """
     if labels is not None:
         if not isinstance(labels, torch.Tensor) or labels.shape != (len(images),):
@@ -137,8 +142,8 @@ def train(model: nn.Module, images: torch.Tensor, schedule: NoiseSchedule, steps
             raise ValueError(f"labels must hold one class label per image, shape [{len(images)}]; got {got}.")
         model.check_labels(labels, len(images))  # a conditional model, integer labels in range
         _check_label_dropout(label_dropout)
-    generator = torch.Generator().manual_seed(seed)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    generator = generator if generator is not None else torch.Generator().manual_seed(seed)
+    optimizer = optimizer if optimizer is not None else torch.optim.Adam(model.parameters(), lr=lr)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: min(1.0, (step + 1) / max(1, warmup_steps)))
     model.train()
     history = []

@@ -1,0 +1,115 @@
+"""The files the course ships: the trained course model, its classifier and a sample of real images.
+
+Loaded in ``notebooks/08_it_generates.ipynb``; written by ``tools/train_course_model.py`` (``make
+course-model``). Every file is a safetensors file (tensors and a text header: nothing is unpickled, so
+opening one runs no code), listed with its SHA-256 in ``unet_lessons/assets/SHA256SUMS`` (the format
+``sha256sum -c`` reads). :func:`read_checked` compares the digest before it parses a byte, and the
+loaders check the header's configuration and every tensor's name and shape before building a model.
+"""
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import torch
+from safetensors import safe_open
+from safetensors.torch import save_file
+
+from unet_lessons.configs import UNetConfig
+from unet_lessons.quality import Classifier
+from unet_lessons.training import NoiseSchedule
+from unet_lessons.unet import UNet
+
+ASSETS = Path(__file__).parent / "assets"
+CHECKSUMS = ASSETS / "SHA256SUMS"
+COURSE_MODEL, CLASSIFIER, REAL_SAMPLE = "course_model.safetensors", "classifier.safetensors", "fashion_mnist_sample.safetensors"
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _listed_digests(checksums: Path) -> dict[str, str]:
+    if not checksums.is_file():
+        return {}
+    return {name.strip(): digest for digest, name in
+            (line.split(maxsplit=1) for line in checksums.read_text().splitlines() if line.strip())}
+
+
+def write_checked(tensors: dict[str, torch.Tensor], name: str, metadata: dict[str, str],
+                  folder: Path = ASSETS) -> Path:
+    """Save ``tensors`` and ``metadata`` as ``folder/name`` and record its SHA-256 in ``folder/SHA256SUMS``."""
+    path, checksums = Path(folder) / name, Path(folder) / "SHA256SUMS"
+    temporary = path.with_suffix(".partial")
+    save_file({key: value.contiguous() for key, value in tensors.items()}, temporary, metadata=metadata)
+    os.replace(temporary, path)  # never a half-written file under the real name
+    digests = _listed_digests(checksums) | {name: sha256(path)}
+    checksums.write_text("".join(f"{digest}  {file}\n" for file, digest in sorted(digests.items())))
+    return path
+
+
+def read_checked(name: str, folder: Path = ASSETS) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+    """The tensors and metadata of ``folder/name``, after its SHA-256 matches ``folder/SHA256SUMS``."""
+    path = Path(folder) / name
+    expected = _listed_digests(Path(folder) / "SHA256SUMS").get(name)
+    if expected is None:
+        raise ValueError(f"{name}: not listed in {Path(folder) / 'SHA256SUMS'}; only files written by "
+                         "write_checked (make course-model) are loaded.")
+    if not path.is_file():
+        raise ValueError(f"{path}: missing. It ships with the course; restore it with `git checkout -- {path}` "
+                         "or rebuild it with `make course-model`.")
+    actual = sha256(path)
+    if actual != expected:
+        raise ValueError(f"{path}: SHA-256 {actual[:12]}... does not match the listed {expected[:12]}...; the file "
+                         "is damaged or was replaced (a Git LFS pointer?). Restore it with `git checkout -- "
+                         f"{path}` or rebuild it with `make course-model`.")
+    with safe_open(path, framework="pt") as file:
+        return {key: file.get_tensor(key) for key in file.keys()}, dict(file.metadata() or {})
+
+
+def _load_into(module: torch.nn.Module, tensors: dict[str, torch.Tensor], name: str) -> None:
+    expected = {key: tuple(value.shape) for key, value in module.state_dict().items()}
+    found = {key: tuple(value.shape) for key, value in tensors.items()}
+    if expected != found:
+        wrong = sorted(set(expected.items()) ^ set(found.items()))[:3]
+        raise ValueError(f"{name}: its tensors do not fit the model its header describes (first differences: "
+                         f"{wrong}); rebuild it with `make course-model`.")
+    module.load_state_dict(tensors)
+
+
+def load_course_model(folder: Path = ASSETS) -> tuple[UNet, NoiseSchedule, dict[str, str]]:
+    """The shipped class-conditional U-Net (its EMA weights, in eval mode), its noise schedule, and how it
+    was trained (the file's metadata: data, steps, seed, wall time, commit)."""
+    tensors, metadata = read_checked(COURSE_MODEL, folder)
+    try:
+        config = UNetConfig(**json.loads(metadata["config"])).validate()
+        schedule = NoiseSchedule.linear(**json.loads(metadata["schedule"]))
+    except (KeyError, TypeError, json.JSONDecodeError) as error:
+        raise ValueError(f"{COURSE_MODEL}: its header has no valid 'config' and 'schedule' ({error!r}).") from None
+    if config.num_classes is None:
+        raise ValueError(f"{COURSE_MODEL}: its config has num_classes=None; the course model is class-conditional.")
+    model = UNet(config)
+    _load_into(model, tensors, COURSE_MODEL)
+    return model.eval(), schedule, metadata
+
+
+def load_classifier(folder: Path = ASSETS) -> Classifier:
+    """The shipped classifier the quality scores use, in eval mode."""
+    tensors, metadata = read_checked(CLASSIFIER, folder)
+    try:
+        classifier = Classifier(**json.loads(metadata["config"]))
+    except (KeyError, TypeError, json.JSONDecodeError) as error:
+        raise ValueError(f"{CLASSIFIER}: its header has no valid 'config' ({error!r}).") from None
+    _load_into(classifier, tensors, CLASSIFIER)
+    return classifier.eval()
+
+
+def load_real_sample(folder: Path = ASSETS) -> tuple[torch.Tensor, torch.Tensor]:
+    """The shipped sample of Fashion-MNIST's test set: [N, 28, 28] uint8 pixels and [N] labels (the same
+    number of every class), so the lesson runs where the full dataset is not installed."""
+    tensors, _ = read_checked(REAL_SAMPLE, folder)
+    pixels, labels = tensors.get("pixels"), tensors.get("labels")
+    if pixels is None or labels is None or pixels.dtype != torch.uint8 or labels.shape != pixels.shape[:1]:
+        raise ValueError(f"{REAL_SAMPLE}: expected uint8 'pixels' [N, 28, 28] and 'labels' [N].")
+    return pixels, labels
