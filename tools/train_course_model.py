@@ -50,10 +50,10 @@ def commit() -> str:
     return head + ("+uncommitted" if run("status", "--porcelain", "--", "unet_lessons", "tools") else "")
 
 
-def recorded(name: str, key: str) -> str | None:
+def recorded(name: str, key: str, folder: Path = ASSETS) -> str | None:
     """The metadata ``key`` of a shipped file, or None if it is missing or fails its check."""
     try:
-        return read_checked(name)[1].get(key)
+        return read_checked(name, folder)[1].get(key)
     except ValueError:
         return None
 
@@ -73,7 +73,7 @@ def build_classifier(train_images: torch.Tensor, train_labels: torch.Tensor) -> 
     if recorded(CLASSIFIER, "recipe") == recipe:
         print(f"{CLASSIFIER}: up to date", flush=True)
         return
-    start = time.perf_counter()
+    start, code = time.perf_counter(), commit()
     torch.manual_seed(CLASSIFIER_RECIPE["seed"])  # the initial weights
     classifier = Classifier(**CLASSIFIER_RECIPE["config"])
     options = {key: CLASSIFIER_RECIPE[key] for key in ("steps", "batch_size", "lr", "seed")}
@@ -83,7 +83,7 @@ def build_classifier(train_images: torch.Tensor, train_labels: torch.Tensor) -> 
     write_checked(classifier.state_dict(), CLASSIFIER, {
         "config": json.dumps(CLASSIFIER_RECIPE["config"]), "recipe": recipe, "data": DATA,
         "test_accuracy": f"{accuracy:.4f}", "wall_time_s": f"{time.perf_counter() - start:.0f}",
-        "commit": commit(), "torch": torch.__version__})
+        "commit": code, "torch": torch.__version__})
     print(f"{CLASSIFIER}: test accuracy {accuracy:.4f}, {time.perf_counter() - start:.0f} s", flush=True)
 
 
@@ -103,34 +103,39 @@ def load_optimizer_state(optimizer: torch.optim.Optimizer, tensors: dict[str, to
     optimizer.load_state_dict({"state": state, "param_groups": json.loads(groups)})
 
 
-def build_course_model(images: torch.Tensor, labels: torch.Tensor, steps: int) -> None:
-    recipe = json.dumps({"config": dataclasses.asdict(COURSE_CONFIG), "schedule": SCHEDULE, **RECIPE,
+def build_course_model(images: torch.Tensor, labels: torch.Tensor, steps: int, config: UNetConfig = COURSE_CONFIG,
+                       folder: Path = ASSETS, work: Path = WORK, chunk_steps: int = CHUNK) -> None:
+    """Train the course model in chunks of ``chunk_steps``, checkpointing to ``work`` after each, and write
+    its EMA weights to ``folder``; a checkpoint of the same recipe is resumed."""
+    recipe = json.dumps({"config": dataclasses.asdict(config), "schedule": SCHEDULE, **RECIPE,
                          "steps": steps}, sort_keys=True)
-    if recorded(COURSE_MODEL, "recipe") == recipe:
+    if recorded(COURSE_MODEL, "recipe", folder) == recipe:
         print(f"{COURSE_MODEL}: up to date", flush=True)
         return
-    WORK.mkdir(parents=True, exist_ok=True)
+    work.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(RECIPE["seed"])  # the initial weights
-    model = UNet(COURSE_CONFIG).to(memory_format=torch.channels_last)  # ~7% faster convolutions on CPU
+    model = UNet(config).to(memory_format=torch.channels_last)  # ~7% faster convolutions on CPU
     ema = ema_model(model, RECIPE["ema_decay"])
     optimizer = torch.optim.Adam(model.parameters(), lr=RECIPE["lr"])
     generator = torch.Generator().manual_seed(RECIPE["seed"])
-    done, wall_time, losses = 0, 0.0, []
-    if (WORK / CHECKPOINT).is_file():
-        tensors, metadata = read_checked(CHECKPOINT, WORK)
+    done, wall_time, losses, commits = 0, 0.0, [], []
+    if (work / CHECKPOINT).is_file():
+        tensors, metadata = read_checked(CHECKPOINT, work)
         if metadata["recipe"] != recipe:
-            sys.exit(f"{WORK / CHECKPOINT} was made with another recipe; delete it to start again.")
+            sys.exit(f"{work / CHECKPOINT} was made with another recipe; delete it to start again.")
         model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
         ema.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith("ema.")})
         load_optimizer_state(optimizer, tensors, metadata["param_groups"])
         generator.set_state(tensors["generator"])
         done, wall_time, losses = int(metadata["done"]), float(metadata["wall_time_s"]), json.loads(metadata["losses"])
+        commits = json.loads(metadata["commits"])
         print(f"resuming at step {done} of {steps}", flush=True)
+    commits.append({"commit": commit(), "from_step": done})  # the code that trains from here on
     images = images.contiguous(memory_format=torch.channels_last)
     schedule = NoiseSchedule.linear(**SCHEDULE)
     while done < steps:
         start = time.perf_counter()
-        chunk = min(CHUNK, steps - done)
+        chunk = min(chunk_steps, steps - done)
         history = train(model, images, schedule, chunk, batch_size=RECIPE["batch_size"],
                         warmup_steps=RECIPE["warmup_steps"] if done == 0 else 0, labels=labels,
                         label_dropout=RECIPE["label_dropout"], ema=ema, optimizer=optimizer, generator=generator)
@@ -141,17 +146,18 @@ def build_course_model(images: torch.Tensor, labels: torch.Tensor, steps: int) -
                        **{f"ema.{k}": v for k, v in ema.state_dict().items()},
                        **optimizer_tensors, "generator": generator.get_state()}, CHECKPOINT,
                       {"recipe": recipe, "done": str(done), "wall_time_s": f"{wall_time:.1f}",
-                       "losses": json.dumps(losses), "param_groups": groups}, folder=WORK)
+                       "losses": json.dumps(losses), "commits": json.dumps(commits), "param_groups": groups},
+                      folder=work)
         bar = "#" * (30 * done // steps)
         eta = wall_time / done * (steps - done)
         print(f"[{bar:<30}] step {done}/{steps}  loss {losses[-1]:.4f}  {wall_time / 60:.1f} min, "
               f"{eta / 60:.1f} min to go", flush=True)
     write_checked(ema.module.state_dict(), COURSE_MODEL, {
-        "config": json.dumps(dataclasses.asdict(COURSE_CONFIG)), "schedule": json.dumps(SCHEDULE),
+        "config": json.dumps(dataclasses.asdict(config)), "schedule": json.dumps(SCHEDULE),
         "recipe": recipe, "data": DATA, "steps": str(steps), "seed": str(RECIPE["seed"]),
         "weights": f"EMA (decay {RECIPE['ema_decay']}) of the training weights",
-        "loss_per_chunk": json.dumps({CHUNK * (i + 1): loss for i, loss in enumerate(losses)}),
-        "wall_time_s": f"{wall_time:.0f}", "commit": commit(), "torch": torch.__version__})
+        "loss_per_chunk": json.dumps({min(chunk_steps * (i + 1), steps): loss for i, loss in enumerate(losses)}),
+        "wall_time_s": f"{wall_time:.0f}", "commits": json.dumps(commits), "torch": torch.__version__}, folder)
     print(f"{COURSE_MODEL}: {steps} steps in {wall_time / 60:.1f} min", flush=True)
 
 
