@@ -8,6 +8,7 @@ from unet_lessons.training import (
     BREAKS,
     NoiseSchedule,
     break_assembly,
+    ema_model,
     evaluate_loss,
     noise_prediction_loss,
     predict_x0,
@@ -89,6 +90,28 @@ def test_a_longer_run_begins_exactly_as_a_shorter_one(tiny_config):
         runs.append(train(initialize_weights(UNet(tiny_config)), batch, SCHEDULE, steps=steps, batch_size=4,
                           warmup_steps=4))
     assert runs[1][:3] == runs[0]
+
+
+def test_chunks_with_the_same_optimiser_and_generator_are_one_run(tiny_config):
+    images, labels = shapes_dataset(8, 16, return_labels=True)
+    conditional = tiny_config.replace(num_classes=3)
+    weights = []
+    for chunks in ((6,), (2, 4)):
+        torch.manual_seed(0)
+        model = initialize_weights(UNet(conditional))
+        ema = ema_model(model, decay=0.5)
+        optimizer, generator = torch.optim.Adam(model.parameters(), lr=1e-3), torch.Generator().manual_seed(0)
+        losses = []
+        for index, steps in enumerate(chunks):
+            losses += train(model, images, SCHEDULE, steps, batch_size=4, warmup_steps=2 if index == 0 else 0,
+                            labels=labels, ema=ema, optimizer=optimizer, generator=generator)
+        weights.append((losses, [p.detach().clone() for p in ema.module.parameters()]))
+    assert weights[0][0] == weights[1][0]
+    assert all(torch.equal(a, b) for a, b in zip(weights[0][1], weights[1][1]))
+    torch.manual_seed(0)
+    fresh = train(initialize_weights(UNet(conditional)), images, SCHEDULE, 6, batch_size=4, lr=1e-3, warmup_steps=2,
+                  labels=labels)
+    assert fresh == weights[0][0]  # and a plain run with the same seed and rate
 
 
 def test_warmup_shrinks_the_first_steps(tiny_config):

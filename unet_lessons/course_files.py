@@ -41,6 +41,7 @@ def write_checked(tensors: dict[str, torch.Tensor], name: str, metadata: dict[st
                   folder: Path = ASSETS) -> Path:
     """Save ``tensors`` and ``metadata`` as ``folder/name`` and record its SHA-256 in ``folder/SHA256SUMS``."""
     path, checksums = Path(folder) / name, Path(folder) / "SHA256SUMS"
+    path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(".partial")
     save_file({key: value.contiguous() for key, value in tensors.items()}, temporary, metadata=metadata)
     os.replace(temporary, path)  # never a half-written file under the real name

@@ -1,0 +1,99 @@
+"""Figures of lesson 08 (``notebooks/08_it_generates.ipynb``): samples beside real images, the reverse
+process step by step, and quality against steps and guidance. Greyscale images, matplotlib."""
+
+import matplotlib.pyplot as plt
+import torch
+from matplotlib.figure import Figure
+
+from unet_lessons.viz.style import PALETTE
+
+_MARKERS = ("o", "s", "^", "D", "v", "P")
+
+
+def _show(ax, image: torch.Tensor) -> None:
+    """One [1, H, W] image in [-1, 1], black to white, no axes."""
+    ax.imshow(((image[0].detach().float() + 1) / 2).clamp(0, 1).numpy(), cmap="gray", vmin=0, vmax=1,
+              interpolation="nearest")
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def _two_lines(name: str) -> str:
+    """'Ankle boot' -> 'Ankle\\nboot', so ten class names fit above ten columns at a projector's font size."""
+    return name.replace(" ", "\n", 1).replace("/", "/\n", 1)
+
+
+def class_grid_figure(samples: torch.Tensor, sample_labels: torch.Tensor, real: torch.Tensor,
+                      real_labels: torch.Tensor, class_names: tuple[str, ...], title: str) -> Figure:
+    """One column per class: real images of the class on top, samples generated for it below a line.
+
+    Args:
+        samples, real: [N, 1, H, W] in [-1, 1]; the same number of each class in both.
+        sample_labels, real_labels: [N] class of each image.
+        class_names: one name per class, by label.
+        title: the figure's title (say how the samples were drawn).
+    """
+    columns = len(class_names)
+    per_class = {name: [images[labels == c] for c in range(columns)]
+                 for name, images, labels in (("real", real, real_labels), ("samples", samples, sample_labels))}
+    real_rows = min(len(group) for group in per_class["real"])
+    sample_rows = min(len(group) for group in per_class["samples"])
+    if real_rows == 0 or sample_rows == 0:
+        raise ValueError("class_grid_figure needs at least one real image and one sample of every class.")
+    rows = real_rows + sample_rows
+    fig, axes = plt.subplots(rows, columns, figsize=(1.05 * columns, 1.05 * rows + 1.6), squeeze=False,
+                             gridspec_kw={"hspace": 0.08, "wspace": 0.08})
+    for c, name in enumerate(class_names):
+        axes[0][c].set_title(_two_lines(name), fontsize=14)
+        for r in range(rows):
+            image = per_class["real"][c][r] if r < real_rows else per_class["samples"][c][r - real_rows]
+            _show(axes[r][c], image)
+    axes[0][0].set_ylabel("real", fontsize=14)
+    axes[real_rows][0].set_ylabel("drawn", fontsize=14)
+    for c in range(columns):  # a line between the real images and the samples
+        axes[real_rows][c].spines["top"].set(color=PALETTE[0], linewidth=4)
+    fig.suptitle(title, fontsize=16)
+    return fig
+
+
+def trajectory_figure(frames: list[tuple[int, torch.Tensor, torch.Tensor]], title: str) -> Figure:
+    """The reverse process of one image: x_t (top) and the model's x_0 estimate (bottom) at chosen steps.
+
+    Args:
+        frames: ``(t, x_t, predicted_x0)`` per shown step, each image [1, H, W] (or [1, 1, H, W]).
+        title: the figure's title.
+    """
+    fig, axes = plt.subplots(2, len(frames), figsize=(1.45 * len(frames) + 0.8, 4.2), squeeze=False)
+    for column, (t, x_t, x0) in enumerate(frames):
+        _show(axes[0][column], x_t.reshape(x_t.shape[-3:]))
+        _show(axes[1][column], x0.reshape(x0.shape[-3:]))
+        axes[0][column].set_title(f"t = {t}", fontsize=14)
+    axes[0][0].set_ylabel("x_t", fontsize=14)
+    axes[1][0].set_ylabel("x_0 guess", fontsize=14)
+    fig.suptitle(title, fontsize=16)
+    fig.tight_layout()
+    return fig
+
+
+def quality_figure(accuracy: dict[tuple[int, float], float], real_accuracy: float, title: str) -> Figure:
+    """Class accuracy of samples against the guidance scale, one line (and marker) per number of steps.
+
+    Args:
+        accuracy: ``{(steps, guidance_scale): share classified as the class asked for}``.
+        real_accuracy: the classifier's accuracy on real images, drawn as a dashed line.
+        title: the figure's title.
+    """
+    fig, ax = plt.subplots(figsize=(8, 4.8))
+    for index, steps in enumerate(sorted({steps for steps, _ in accuracy})):
+        scales = sorted(w for s, w in accuracy if s == steps)
+        ax.plot(scales, [100 * accuracy[steps, w] for w in scales], marker=_MARKERS[index % len(_MARKERS)],
+                markersize=9, linewidth=2.5, color=PALETTE[index], label=f"DDIM, {steps} steps")
+    ax.axhline(100 * real_accuracy, color="black", linestyle="--", linewidth=1.5, label="real images")
+    ax.set_xlabel("guidance scale w")
+    ax.set_ylabel("classified as asked (%)")
+    ax.set_ylim(0, 100)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
