@@ -3,7 +3,8 @@
 Run with ``make bench`` (or ``.venv/bin/python benchmarks/model_speed.py``). The DDPM paper's CIFAR-10 U-Net
 (preset ``ddpm_cifar10``, 32x32) is built twice: diffusers' ``UNet2DModel`` from
 ``diffusers_config(config)``, ours by porting its weights (``port_diffusers_unet``), so both compute the same
-function. Batch 8 on the CPU, torch's default threads. Two passes: forward (eval mode, no gradients, as in
+function. Batch 8 on the CPU, torch's default threads; then again at one thread (Binder gives one CPU) and
+at batch 64 (the ratio table). Two passes: forward (eval mode, no gradients, as in
 sampling) and forward + backward of the MSE loss (train mode, as in training). The runs are interleaved in
 one process, ours and diffusers' alternating which goes first, and the ratio ours / diffusers is taken per
 round, then its median: noise that hits a whole round cancels. Goal: ratio at most 1.0. The chapter's
@@ -32,6 +33,7 @@ from unet_lessons.diffusers_port import diffusers_config, port_diffusers_unet
 from unet_lessons.unet import UNet
 
 BATCH = 8
+THREAD_GRID = ((1, 8), (1, 64), (None, 64))  # (threads, batch) besides the default run (None: torch's default)
 ROUNDS = int(os.environ.get("BENCH_MODEL_ROUNDS", 6))
 MM_SIZE = 2048  # [2048, 2048] @ [2048, 2048]: 17 GFLOP, large enough to run at the machine's best
 PASSES = ("forward", "forward + backward")
@@ -65,10 +67,10 @@ def flops(step: Callable) -> int:
     return counter.get_total_flops()
 
 
-def inputs(config: UNetConfig) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def inputs(config: UNetConfig, batch: int = BATCH) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     generator = torch.Generator().manual_seed(0)
-    shape = (BATCH, config.in_channels, config.image_size, config.image_size)
-    return (torch.randn(shape, generator=generator), torch.randint(0, 1000, (BATCH,), generator=generator),
+    shape = (batch, config.in_channels, config.image_size, config.image_size)
+    return (torch.randn(shape, generator=generator), torch.randint(0, 1000, (batch,), generator=generator),
             torch.randn(shape, generator=generator))
 
 
@@ -153,6 +155,24 @@ def main() -> None:
                      "operations (e.g. Winograd's method for 3x3), and one `torch.mm` size estimates the "
                      "machine's limit rather than its peak.")
     section.add_table(["model, pass (ours)", "GFLOP", "GFLOP/s (median time)", "share of torch.mm"], limit_rows)
+
+    default_threads = torch.get_num_threads()
+    grid_rows = []
+    for threads, batch in THREAD_GRID:
+        torch.set_num_threads(threads or default_threads)
+        x, t, noise = inputs(config, batch)
+        grid = {"ours": passes(ours, x, t, noise), "diffusers": passes(_DiffusersPrediction(theirs), x, t, noise)}
+        times = time_interleaved(grid, matrix_product)
+        for kind in PASSES:
+            ratio = Spread.of([o / d for o, d in zip(times["ours", kind], times["diffusers", kind])])
+            ours_ms = Spread.of([1000 * s for s in times["ours", kind]])
+            grid_rows.append([threads or default_threads, batch, kind, ours_ms.format(), ratio.format(2)])
+            section.add_goal(f"ddpm_cifar10 {kind}, {threads or default_threads} thread(s), batch {batch}: "
+                             "ours / diffusers",
+                             f"{ratio.median:.2f}", "<= 1.0", ratio.median <= 1.0)
+    torch.set_num_threads(default_threads)
+    section.add_text("ddpm_cifar10 at other thread counts and batches (same weights, same interleaving):")
+    section.add_table(["threads", "batch", "pass", "ours ms", "ours / diffusers"], grid_rows)
     section.publish()
 
 

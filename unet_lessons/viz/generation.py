@@ -1,11 +1,10 @@
 """Figures of lesson 08 (``notebooks/08_it_generates.ipynb``): samples beside real images, the reverse
-process step by step, and quality against steps and guidance. Greyscale images, matplotlib."""
+process step by step, and quality against steps and guidance. Greyscale images, matplotlib (colours from
+the course style's colour-blind-safe cycle, ``C0``, ``C1``, ...)."""
 
 import matplotlib.pyplot as plt
 import torch
 from matplotlib.figure import Figure
-
-from unet_lessons.viz.style import PALETTE
 
 _MARKERS = ("o", "s", "^", "D", "v", "P")
 
@@ -51,7 +50,7 @@ def class_grid_figure(samples: torch.Tensor, sample_labels: torch.Tensor, real: 
     axes[0][0].set_ylabel("real", fontsize=14)
     axes[real_rows][0].set_ylabel("drawn", fontsize=14)
     for c in range(columns):  # a line between the real images and the samples
-        axes[real_rows][c].spines["top"].set(color=PALETTE[0], linewidth=4)
+        axes[real_rows][c].spines["top"].set(color="C0", linewidth=4)
     fig.suptitle(title, fontsize=16)
     return fig
 
@@ -63,7 +62,7 @@ def trajectory_figure(frames: list[tuple[int, torch.Tensor, torch.Tensor]], titl
         frames: ``(t, x_t, predicted_x0)`` per shown step, each image [1, H, W] (or [1, 1, H, W]).
         title: the figure's title.
     """
-    fig, axes = plt.subplots(2, len(frames), figsize=(1.45 * len(frames) + 0.8, 4.2), squeeze=False)
+    fig, axes = plt.subplots(2, len(frames), figsize=(max(4.2, 1.45 * len(frames) + 0.8), 4.2), squeeze=False)
     for column, (t, x_t, x0) in enumerate(frames):
         _show(axes[0][column], x_t.reshape(x_t.shape[-3:]))
         _show(axes[1][column], x0.reshape(x0.shape[-3:]))
@@ -87,7 +86,7 @@ def quality_figure(accuracy: dict[tuple[int, float], float], real_accuracy: floa
     for index, steps in enumerate(sorted({steps for steps, _ in accuracy})):
         scales = sorted(w for s, w in accuracy if s == steps)
         ax.plot(scales, [100 * accuracy[steps, w] for w in scales], marker=_MARKERS[index % len(_MARKERS)],
-                markersize=9, linewidth=2.5, color=PALETTE[index], label=f"DDIM, {steps} steps")
+                markersize=9, linewidth=2.5, color=f"C{index}", label=f"DDIM, {steps} steps")
     ax.axhline(100 * real_accuracy, color="black", linestyle="--", linewidth=1.5, label="real images")
     ax.set_xlabel("guidance scale w")
     ax.set_ylabel("classified as asked (%)")
@@ -95,5 +94,19 @@ def quality_figure(accuracy: dict[tuple[int, float], float], real_accuracy: floa
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right")
     ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def image_row_figure(images: torch.Tensor, title: str, columns: int = 8) -> Figure:
+    """Greyscale images [N, 1, H, W] in [-1, 1], ``columns`` per row, under a title."""
+    rows = -(-len(images) // columns)  # ceiling division
+    fig, axes = plt.subplots(rows, columns, figsize=(1.3 * columns, 1.3 * rows + 0.7), squeeze=False)
+    for index, ax in enumerate(axes.flat):
+        if index < len(images):
+            _show(ax, images[index])
+        else:
+            ax.axis("off")
+    fig.suptitle(title, fontsize=16)
     fig.tight_layout()
     return fig

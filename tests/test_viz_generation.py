@@ -1,0 +1,90 @@
+"""Lesson 08's figures and explorers: they show what they claim, redraw on every control, and put an invalid
+choice's message in the widget."""
+
+import matplotlib
+import matplotlib.pyplot as plt
+import pytest
+import torch
+
+from unet_lessons.configs import UNetConfig
+from unet_lessons.training import NoiseSchedule
+from unet_lessons.unet import UNet
+from unet_lessons.viz.generation import class_grid_figure, image_row_figure, quality_figure, trajectory_figure
+from unet_lessons.viz.generation_widgets import record_trajectory, sampler_explorer, trajectory_explorer
+
+matplotlib.use("Agg")
+NAMES = ("Cat", "Ankle boot", "T-shirt/top")
+SCHEDULE = NoiseSchedule.linear(num_steps=50)
+
+
+@pytest.fixture
+def model():
+    config = UNetConfig(image_size=8, in_channels=1, out_channels=1, base_channels=8, channel_mults=(1,),
+                        num_res_blocks=1, attention_resolutions=(), groups=4, num_classes=3)
+    return UNet(config).eval()
+
+
+def test_class_grid_has_a_column_per_class_real_above_drawn():
+    real, samples = torch.rand(6, 1, 8, 8) * 2 - 1, torch.rand(9, 1, 8, 8) * 2 - 1
+    fig = class_grid_figure(samples, torch.arange(3).repeat(3), real, torch.arange(3).repeat(2), NAMES, "t")
+    axes = [ax for ax in fig.axes if ax.images]
+    assert len(axes) == 3 * (2 + 3)
+    assert [ax.get_title() for ax in fig.axes[:3]] == ["Cat", "Ankle\nboot", "T-shirt/\ntop"]
+    assert fig.axes[0].get_ylabel() == "real" and fig.axes[2 * 3].get_ylabel() == "drawn"
+    # column 1 row 0 is the first real image of class 1
+    assert torch.allclose(torch.tensor(fig.axes[1].images[0].get_array()), (real[1, 0] + 1) / 2)
+    with pytest.raises(ValueError, match="every class"):
+        class_grid_figure(samples[:2], torch.tensor([0, 1]), real, torch.arange(3).repeat(2), NAMES, "t")
+    plt.close("all")
+
+
+def test_trajectory_figure_shows_x_t_over_the_x0_guess():
+    frames = [(t, torch.full((1, 8, 8), v), torch.full((1, 8, 8), -v)) for t, v in ((999, 0.5), (0, -0.5))]
+    fig = trajectory_figure(frames, "walk")
+    assert [ax.get_title() for ax in fig.axes[:2]] == ["t = 999", "t = 0"]
+    assert fig.axes[0].images[0].get_array()[0, 0] == pytest.approx(0.75)  # x_t of the first frame
+    assert fig.axes[2].images[0].get_array()[0, 0] == pytest.approx(0.25)  # its x0 guess
+    plt.close("all")
+
+
+def test_quality_figure_draws_a_line_per_step_count_and_the_real_ceiling():
+    accuracy = {(5, 0): 0.1, (5, 2): 0.6, (25, 0): 0.2, (25, 2): 0.9}
+    fig = quality_figure(accuracy, 0.9, "q")
+    lines = fig.axes[0].get_lines()
+    assert [line.get_label() for line in lines] == ["DDIM, 5 steps", "DDIM, 25 steps", "real images"]
+    assert list(lines[1].get_ydata()) == [20, 90] and lines[0].get_marker() != lines[1].get_marker()
+    plt.close("all")
+
+
+def test_image_row_figure_fills_rows():
+    fig = image_row_figure(torch.zeros(10, 1, 8, 8), "row", columns=4)
+    assert len([ax for ax in fig.axes if ax.images]) == 10 and len(fig.axes) == 12
+    plt.close("all")
+
+
+def test_trajectory_explorer_walks_the_recorded_steps(model):
+    frames = record_trajectory(model, SCHEDULE, label=1, num_steps=5, seed=0)
+    assert [t for t, _, _ in frames] == [49, 37, 24, 12, 0] and frames[0][1].shape == (1, 8, 8)
+    explorer = trajectory_explorer(frames, "walk")
+    step, output = explorer.children
+    first = output.outputs[0]["data"]["image/png"]
+    step.value = 4
+    assert output.outputs[0]["data"]["image/png"] != first
+    assert plt.get_fignums() == []
+
+
+def test_sampler_explorer_redraws_and_shows_an_invalid_choice_in_the_widget(model):
+    explorer = sampler_explorer(model, SCHEDULE, NAMES, batch=2)
+    (label, sampler, seed), (steps, eta, guidance) = explorer.children[0].children, explorer.children[1].children
+    progress, output = explorer.children[2], explorer.children[3]
+    assert label.value == 0 and label.options[1] == ("Ankle boot", 1)
+    steps.value = 3
+    assert (progress.value, progress.max) == (3, 3)  # the bar followed every step
+    first = output.outputs[0]["data"]["image/png"]
+    guidance.value = 4.0
+    assert output.outputs[0]["data"]["image/png"] != first
+    eta.value = 0.5
+    sampler.value = "ancestral"
+    assert output.outputs[0]["output_type"] == "stream" and "eta=0.5 applies to DDIM only" in output.outputs[0]["text"]
+    eta.value = 0.0
+    assert "image/png" in output.outputs[0]["data"]
