@@ -48,8 +48,9 @@ notebooks: $(VENV)/.dev-installed
 ## Rebuild what lesson 08 ships in unet_lessons/assets/ (a real-image sample, the classifier, the course model)
 ## from Fashion-MNIST (unet_lessons/data.py says where it is read from). About an hour on 2 cores; resumable:
 ## after an interruption, run it again and it goes on from its last checkpoint in build/course-model/.
+## Up-to-date files are kept: `make course-model ARGS=--retrain` trains both models again from scratch.
 course-model: $(VENV)/.dev-installed
-	$(BIN)/python -m tools.train_course_model
+	$(BIN)/python -m tools.train_course_model $(ARGS)
 
 ## Benchmarks: every script in benchmarks/, one after the other (timings, not pass/fail), then
 ## benchmarks/report.py writes benchmarks/RESULTS.md from the sections they saved in build/bench/.

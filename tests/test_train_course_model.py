@@ -54,3 +54,6 @@ def test_a_finished_model_is_not_trained_again(data, tmp_path, monkeypatch, caps
     monkeypatch.setattr(script, "train", lambda *args, **kwargs: pytest.fail("trained again"))
     build(data, tmp_path / "a", tmp_path / "work")
     assert "up to date" in capsys.readouterr().out
+    with pytest.raises(pytest.fail.Exception, match="trained again"):  # unless asked to
+        script.build_course_model(*data, steps=6, config=SMALL, folder=tmp_path / "a", work=tmp_path / "work2",
+                                  chunk_steps=2, retrain=True)

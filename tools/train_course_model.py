@@ -4,9 +4,10 @@ scores samples, and the class-conditional course model, trained on Fashion-MNIST
 Seeded and resumable: the course model trains in chunks, and after each one its weights, EMA, optimiser
 and random-generator state go to ``build/course-model/checkpoint.safetensors``. Run the command again
 after an interruption and it goes on from the last chunk; the result is the same as one uninterrupted run.
-Files already built with the same recipe are kept. Needs the full dataset (see ``unet_lessons.data``).
+Files already built with the same recipe are kept; ``--retrain`` trains the classifier and the course model
+again from scratch (to reproduce them; resume an interrupted retrain without it). Needs the full dataset (see ``unet_lessons.data``).
 
-    python -m tools.train_course_model [--steps 6000]
+    python -m tools.train_course_model [--steps 6000] [--retrain]
 """
 
 import argparse
@@ -68,9 +69,9 @@ def build_real_sample() -> None:
     print(f"{REAL_SAMPLE}: {len(chosen)} images", flush=True)
 
 
-def build_classifier(train_images: torch.Tensor, train_labels: torch.Tensor) -> None:
+def build_classifier(train_images: torch.Tensor, train_labels: torch.Tensor, retrain: bool = False) -> None:
     recipe = json.dumps(CLASSIFIER_RECIPE, sort_keys=True)
-    if recorded(CLASSIFIER, "recipe") == recipe:
+    if not retrain and recorded(CLASSIFIER, "recipe") == recipe:
         print(f"{CLASSIFIER}: up to date", flush=True)
         return
     start, code = time.perf_counter(), commit()
@@ -104,15 +105,19 @@ def load_optimizer_state(optimizer: torch.optim.Optimizer, tensors: dict[str, to
 
 
 def build_course_model(images: torch.Tensor, labels: torch.Tensor, steps: int, config: UNetConfig = COURSE_CONFIG,
-                       folder: Path = ASSETS, work: Path = WORK, chunk_steps: int = CHUNK) -> None:
+                       folder: Path = ASSETS, work: Path = WORK, chunk_steps: int = CHUNK,
+                       retrain: bool = False) -> None:
     """Train the course model in chunks of ``chunk_steps``, checkpointing to ``work`` after each, and write
-    its EMA weights to ``folder``; a checkpoint of the same recipe is resumed."""
+    its EMA weights to ``folder``; a checkpoint of the same recipe is resumed. A model already in ``folder``
+    with the same recipe is kept unless ``retrain``."""
     recipe = json.dumps({"config": dataclasses.asdict(config), "schedule": SCHEDULE, **RECIPE,
                          "steps": steps}, sort_keys=True)
-    if recorded(COURSE_MODEL, "recipe", folder) == recipe:
+    if not retrain and recorded(COURSE_MODEL, "recipe", folder) == recipe:
         print(f"{COURSE_MODEL}: up to date", flush=True)
         return
     work.mkdir(parents=True, exist_ok=True)
+    if retrain:
+        (work / CHECKPOINT).unlink(missing_ok=True)  # from scratch; resume an interrupted retrain without it
     torch.manual_seed(RECIPE["seed"])  # the initial weights
     model = UNet(config).to(memory_format=torch.channels_last)  # ~7% faster convolutions on CPU
     ema = ema_model(model, RECIPE["ema_decay"])
@@ -164,13 +169,13 @@ def build_course_model(images: torch.Tensor, labels: torch.Tensor, steps: int, c
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=6000, help="training steps of the course model")
-    steps = parser.parse_args().steps
-    ASSETS.mkdir(exist_ok=True)
+    parser.add_argument("--retrain", action="store_true", help="train both models again even if up to date")
+    arguments = parser.parse_args()
     build_real_sample()
     pixels, labels = load_fashion_mnist("train")
     images = to_model_images(pixels)
-    build_classifier(images, labels)
-    build_course_model(images, labels, steps)
+    build_classifier(images, labels, arguments.retrain)
+    build_course_model(images, labels, arguments.steps, retrain=arguments.retrain)
 
 
 if __name__ == "__main__":

@@ -11,10 +11,11 @@ configs             05_configs.ipynb             UNetConfig, validation, presets
 diffusers_port      05_configs.ipynb             reading diffusers' UNet2DModel into ours
 init                06_init.ipynb                initialize_weights, the zero output layer
 training            07_does_it_learn.ipynb       noise schedule, loss, training loop, label dropout, EMA
-sampling            07, 08 (to come)             ancestral sampler, DDIM, classifier-free guidance
-quality             08 (to come)                 a classifier's accuracy and Frechet distance on samples
+sampling            07, 08_it_generates.ipynb    ancestral sampler, DDIM, classifier-free guidance
+quality             08_it_generates.ipynb        a classifier's accuracy and Frechet distance on samples
+course_files        08_it_generates.ipynb        the shipped course model, classifier and images, checked
 analysis            (all)                        parameters, shape traces, FLOPs, memory
-data                01-03                        a real photo (matplotlib's sample), no download
+data                01-03, 08                    a real photo (matplotlib's sample); Fashion-MNIST's files
 ==================  ===========================  ==========================================
 
 ``viz/`` holds the figure builders and the explorers; ``exercises/`` the self-checks, one module per lesson.

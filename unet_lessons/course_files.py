@@ -22,8 +22,9 @@ from unet_lessons.training import NoiseSchedule
 from unet_lessons.unet import UNet
 
 ASSETS = Path(__file__).parent / "assets"
-CHECKSUMS = ASSETS / "SHA256SUMS"
-COURSE_MODEL, CLASSIFIER, REAL_SAMPLE = "course_model.safetensors", "classifier.safetensors", "fashion_mnist_sample.safetensors"
+COURSE_MODEL = "course_model.safetensors"
+CLASSIFIER = "classifier.safetensors"
+REAL_SAMPLE = "fashion_mnist_sample.safetensors"
 
 
 def sha256(path: Path) -> str:
@@ -65,8 +66,12 @@ def read_checked(name: str, folder: Path = ASSETS) -> tuple[dict[str, torch.Tens
         raise ValueError(f"{path}: SHA-256 {actual[:12]}... does not match the listed {expected[:12]}...; the file "
                          "is damaged or was replaced (a Git LFS pointer?). Restore it with `git checkout -- "
                          f"{path}` or rebuild it with `make course-model`.")
-    with safe_open(path, framework="pt") as file:
-        return {key: file.get_tensor(key) for key in file.keys()}, dict(file.metadata() or {})
+    try:
+        with safe_open(path, framework="pt") as file:
+            return {key: file.get_tensor(key) for key in file.keys()}, dict(file.metadata() or {})
+    except Exception as error:  # safetensors' own error types; the file is listed but is not one of ours
+        raise ValueError(f"{path}: not a readable safetensors file ({error}); rebuild it with "
+                         "`make course-model`.") from None
 
 
 def _load_into(module: torch.nn.Module, tensors: dict[str, torch.Tensor], name: str) -> None:
