@@ -1,7 +1,9 @@
-"""Every lesson is listed where a learner looks for it: the README's table and the notebooks folder's README."""
+"""Every lesson is listed where a learner looks for it (the README and the notebooks folder's README), and no
+stored output is a bare object repr."""
 
 from pathlib import Path
 
+import nbformat
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -14,3 +16,13 @@ def test_every_lesson_is_in_the_table(readme):
     assert len(LESSONS) >= 9
     missing = [name for name in LESSONS if f"| `{name}` |" not in text]
     assert not missing, f"{readme} does not list {missing}"
+
+
+@pytest.mark.parametrize("name", LESSONS)
+def test_no_stored_output_is_a_bare_object_repr(name):
+    # e.g. "<torch._C.Generator at 0x7f...>" from a cell ending in torch.manual_seed(0): noise to a learner
+    notebook = nbformat.read(ROOT / "notebooks" / name, as_version=4)
+    reprs = [(index, output["data"]["text/plain"]) for index, cell in enumerate(notebook.cells)
+             if cell.cell_type == "code" for output in cell.outputs
+             if output.get("output_type") == "execute_result" and " at 0x" in output["data"].get("text/plain", "")]
+    assert not reprs, f"{name}: cells print object reprs: {reprs}"
