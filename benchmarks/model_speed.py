@@ -34,6 +34,7 @@ from unet_lessons.unet import UNet
 
 BATCH = 8
 THREAD_GRID = ((1, 8), (1, 64), (None, 64))  # (threads, batch) besides the default run (None: torch's default)
+GRID_ROUNDS = 3  # a round at batch 64 and one thread takes over a minute
 ROUNDS = int(os.environ.get("BENCH_MODEL_ROUNDS", 6))
 MM_SIZE = 2048  # [2048, 2048] @ [2048, 2048]: 17 GFLOP, large enough to run at the machine's best
 PASSES = ("forward", "forward + backward")
@@ -74,14 +75,15 @@ def inputs(config: UNetConfig, batch: int = BATCH) -> tuple[torch.Tensor, torch.
             torch.randn(shape, generator=generator))
 
 
-def time_interleaved(contenders: dict[str, dict[str, Callable]], matrix_product: Callable) -> dict:
-    """Seconds of every contender's passes and of ``matrix_product``, ROUNDS rounds, the order rotating."""
+def time_interleaved(contenders: dict[str, dict[str, Callable]], matrix_product: Callable,
+                     rounds: int = ROUNDS) -> dict:
+    """Seconds of every contender's passes and of ``matrix_product``, ``rounds`` rounds, the order rotating."""
     names = list(contenders)
     times = {(name, kind): [] for name in names for kind in PASSES} | {"mm": []}
     for steps in contenders.values():  # warm-up: first calls allocate and pick kernels
         for step in steps.values():
             step()
-    for round_number in range(ROUNDS):
+    for round_number in range(rounds):
         times["mm"].append(seconds(matrix_product))
         order = names[round_number % len(names):] + names[:round_number % len(names)]
         for kind in PASSES:
@@ -162,7 +164,7 @@ def main() -> None:
         torch.set_num_threads(threads or default_threads)
         x, t, noise = inputs(config, batch)
         grid = {"ours": passes(ours, x, t, noise), "diffusers": passes(_DiffusersPrediction(theirs), x, t, noise)}
-        times = time_interleaved(grid, matrix_product)
+        times = time_interleaved(grid, matrix_product, GRID_ROUNDS)
         for kind in PASSES:
             ratio = Spread.of([o / d for o, d in zip(times["ours", kind], times["diffusers", kind])])
             ours_ms = Spread.of([1000 * s for s in times["ours", kind]])
@@ -171,7 +173,8 @@ def main() -> None:
                              "ours / diffusers",
                              f"{ratio.median:.2f}", "<= 1.0", ratio.median <= 1.0)
     torch.set_num_threads(default_threads)
-    section.add_text("ddpm_cifar10 at other thread counts and batches (same weights, same interleaving):")
+    section.add_text(f"ddpm_cifar10 at other thread counts and batches (same weights, same interleaving, "
+                     f"{GRID_ROUNDS} rounds):")
     section.add_table(["threads", "batch", "pass", "ours ms", "ours / diffusers"], grid_rows)
     section.publish()
 
