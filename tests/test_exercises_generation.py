@@ -1,7 +1,5 @@
 """Tests for the lesson 08 exercise checkers: right answers pass, typical mistakes get their hint."""
 
-import torch
-
 from unet_lessons.exercises.generation import check_ddim_step, check_guidance, check_predict_x0
 from unet_lessons.sampling import ddim_step
 from unet_lessons.training import predict_x0

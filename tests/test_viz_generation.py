@@ -83,6 +83,9 @@ def test_sampler_explorer_redraws_and_shows_an_invalid_choice_in_the_widget(mode
     first = output.outputs[0]["data"]["image/png"]
     guidance.value = 4.0
     assert output.outputs[0]["data"]["image/png"] != first
+    second = output.outputs[0]["data"]["image/png"]
+    seed.value = 1
+    assert output.outputs[0]["data"]["image/png"] != second
     eta.value = 0.5
     sampler.value = "ancestral"
     assert output.outputs[0]["output_type"] == "stream" and "eta=0.5 applies to DDIM only" in output.outputs[0]["text"]
