@@ -8,7 +8,8 @@ at batch 64 (the ratio table). Two passes: forward (eval mode, no gradients, as 
 sampling) and forward + backward of the MSE loss (train mode, as in training). The runs are interleaved in
 one process, ours and diffusers' alternating which goes first, and the ratio ours / diffusers is taken per
 round, then its median: noise that hits a whole round cancels. Goal: ratio at most 1.0. The chapter's
-``ddpm`` preset (64x64, chapter topology: no diffusers twin) is timed alone.
+``ddpm`` preset (64x64, chapter topology: no diffusers twin) is timed alone. Last, both forward passes at
+one thread and batch 8 are profiled operator by operator (``torch.profiler``), to show where they differ.
 
 Distance to the limit: the FLOPs of each pass (``torch.utils.flop_counter.FlopCounterMode``, a multiply-add
 counts 2; convolutions and matrix products only) divided by its median time, against the GFLOP/s of a
@@ -25,6 +26,7 @@ os.environ["HF_HUB_OFFLINE"] = "1"  # read when diffusers imports huggingface_hu
 import torch
 import torch.nn.functional as F
 from diffusers import UNet2DModel
+from torch.profiler import profile
 from torch.utils.flop_counter import FlopCounterMode
 
 from _common import Section, Spread, verdict
@@ -33,8 +35,11 @@ from unet_lessons.diffusers_port import diffusers_config, port_diffusers_unet
 from unet_lessons.unet import UNet
 
 BATCH = 8
-THREAD_GRID = ((1, 8), (1, 64), (None, 64))  # (threads, batch) besides the default run (None: torch's default)
-GRID_ROUNDS = 3  # a round at batch 64 and one thread takes over a minute
+# (threads, batch, rounds) besides the default run (threads None: torch's default); a round at batch 64 and one
+# thread takes two minutes, one at batch 8 a few seconds, so batch 8 gets more rounds for a steadier median
+THREAD_GRID = ((1, 8, 9), (1, 64, 3), (None, 64, 3))
+PROFILED = (1, 8, 3)  # threads, batch, repetitions of the forward pass profiled operator by operator
+PROFILE_ROWS = 10
 ROUNDS = int(os.environ.get("BENCH_MODEL_ROUNDS", 6))
 MM_SIZE = 2048  # [2048, 2048] @ [2048, 2048]: 17 GFLOP, large enough to run at the machine's best
 PASSES = ("forward", "forward + backward")
@@ -73,6 +78,16 @@ def inputs(config: UNetConfig, batch: int = BATCH) -> tuple[torch.Tensor, torch.
     shape = (batch, config.in_channels, config.image_size, config.image_size)
     return (torch.randn(shape, generator=generator), torch.randint(0, 1000, (batch,), generator=generator),
             torch.randn(shape, generator=generator))
+
+
+def operator_times(step: Callable, repeats: int) -> dict[str, tuple[float, int]]:
+    """Milliseconds of self CPU time and calls per run of ``step``, per aten operator (torch.profiler)."""
+    step()
+    with profile() as profiler:
+        for _ in range(repeats):
+            step()
+    return {event.key: (event.self_cpu_time_total / 1000 / repeats, event.count // repeats)
+            for event in profiler.key_averages()}
 
 
 def time_interleaved(contenders: dict[str, dict[str, Callable]], matrix_product: Callable,
@@ -160,22 +175,40 @@ def main() -> None:
 
     default_threads = torch.get_num_threads()
     grid_rows = []
-    for threads, batch in THREAD_GRID:
+    for threads, batch, rounds in THREAD_GRID:
         torch.set_num_threads(threads or default_threads)
         x, t, noise = inputs(config, batch)
         grid = {"ours": passes(ours, x, t, noise), "diffusers": passes(_DiffusersPrediction(theirs), x, t, noise)}
-        times = time_interleaved(grid, matrix_product, GRID_ROUNDS)
+        times = time_interleaved(grid, matrix_product, rounds)
         for kind in PASSES:
             ratio = Spread.of([o / d for o, d in zip(times["ours", kind], times["diffusers", kind])])
             ours_ms = Spread.of([1000 * s for s in times["ours", kind]])
-            grid_rows.append([threads or default_threads, batch, kind, ours_ms.format(), ratio.format(2)])
+            grid_rows.append([threads or default_threads, batch, rounds, kind, ours_ms.format(), ratio.format(2)])
             section.add_goal(f"ddpm_cifar10 {kind}, {threads or default_threads} thread(s), batch {batch}: "
                              "ours / diffusers",
                              f"{ratio.median:.2f}", "<= 1.0", ratio.median <= 1.0)
+    section.add_text("ddpm_cifar10 at other thread counts and batches (same weights, same interleaving):")
+    section.add_table(["threads", "batch", "rounds", "pass", "ours ms", "ours / diffusers"], grid_rows)
+
+    threads, batch, repeats = PROFILED
+    torch.set_num_threads(threads)
+    x, t, noise = inputs(config, batch)
+    profiled = {"ours": operator_times(passes(ours, x, t, noise)["forward"], repeats),
+                "diffusers": operator_times(passes(_DiffusersPrediction(theirs), x, t, noise)["forward"], repeats)}
     torch.set_num_threads(default_threads)
-    section.add_text(f"ddpm_cifar10 at other thread counts and batches (same weights, same interleaving, "
-                     f"{GRID_ROUNDS} rounds):")
-    section.add_table(["threads", "batch", "pass", "ours ms", "ours / diffusers"], grid_rows)
+    heaviest = sorted(set(profiled["ours"]) | set(profiled["diffusers"]),
+                      key=lambda op: -max(profiled[name].get(op, (0, 0))[0] for name in profiled))[:PROFILE_ROWS]
+    cell = lambda name, op: "{:.1f} ({})".format(*profiled[name][op]) if op in profiled[name] else "-"
+    section.add_text(f"Where the time goes: the forward pass at {threads} thread, batch {batch}, profiled by "
+                     f"torch.profiler ({repeats} runs each, one after the other); self CPU time per run, ms "
+                     "(calls), the heaviest operators of either model. Total: " +
+                     ", ".join(f"{name} {sum(ms for ms, _ in profiled[name].values()):.0f} ms" for name in profiled) +
+                     ". Same shapes reach the same kernels; the models differ in attention (ours: 1x1 "
+                     "convolutions, which torch runs on `_slow_conv2d_forward` at one thread below batch 16, and "
+                     "the math path of `scaled_dot_product_attention`, counted as `bmm`; diffusers: `linear` "
+                     "layers, `mm`/`addmm`, and the flash kernel) and in copies.")
+    section.add_table(["operator", "ours ms (calls)", "diffusers ms (calls)"],
+                      [[f"`{op}`", cell("ours", op), cell("diffusers", op)] for op in heaviest])
     section.publish()
 
 

@@ -109,12 +109,14 @@ def test_every_tensor_is_used_once(theirs, ours):
 
 
 def test_our_name_follows_the_table():
-    assert our_name("mid_block.attentions.0.to_k.weight") == ("bottleneck.attn.qkv.weight", 1)
-    assert our_name("conv_in.bias") == ("init_conv.bias", None)
-    assert our_name("up_blocks.2.resnets.1.time_emb_proj.weight") == (
-        "decoder.levels.2.res_blocks.1.time_proj.weight", None)
-    assert our_name("class_embedding.weight") == ("class_embed.weight", None)
-    assert our_name("add_embedding.linear_1.weight") is None  # SDXL's extra embedding: not in our UNet
+    assert our_name("mid_block.attentions.0.to_k.weight", 4) == ("bottleneck.attn.qkv.weight", 1)
+    assert our_name("conv_in.bias", 4) == ("init_conv.bias", None)
+    # up_blocks run deepest first; our decoder levels are numbered by resolution, like the encoder's
+    assert our_name("up_blocks.2.resnets.1.time_emb_proj.weight", 4) == (
+        "decoder.levels.1.res_blocks.1.time_proj.weight", None)
+    assert our_name("up_blocks.0.upsamplers.0.conv.bias", 4) == ("decoder.levels.3.upsample.conv.bias", None)
+    assert our_name("class_embedding.weight", 4) == ("class_embed.weight", None)
+    assert our_name("add_embedding.linear_1.weight", 4) is None  # SDXL's extra embedding: not in our UNet
 
 
 def test_parameter_breakdown_matches_diffusers_modules(theirs, ours):

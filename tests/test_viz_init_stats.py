@@ -17,7 +17,7 @@ def test_block_labels_name_stage_and_level(tiny_config):
     assert labels["init_conv"] == "InitConv"
     assert labels["encoder.levels.1.res_blocks.0"] == "E1 Res"
     assert labels["bottleneck.attn"] == "B Attn"
-    assert labels["decoder.levels.0.upsample"] == "D1 Up"  # decoder levels are stored deepest first
+    assert labels["decoder.levels.0.upsample"] == "D0 Up"  # the number in the module name: one numbering
 
 
 def test_one_trace_per_scheme_and_zeros_on_the_zero_line(tiny_config):

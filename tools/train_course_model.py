@@ -23,7 +23,7 @@ import torch
 from unet_lessons.configs import UNetConfig
 from unet_lessons.course_files import (ASSETS, CLASSIFIER, COURSE_MODEL, REAL_SAMPLE, read_checked,
                                        write_checked)
-from unet_lessons.data import FASHION_MNIST_CLASSES, load_fashion_mnist, to_model_images
+from unet_lessons.data import first_per_class, load_fashion_mnist, to_model_images
 from unet_lessons.quality import Classifier, class_accuracy, train_classifier
 from unet_lessons.training import NoiseSchedule, ema_model, train
 from unet_lessons.unet import UNet
@@ -61,7 +61,7 @@ def recorded(name: str, key: str, folder: Path = ASSETS) -> str | None:
 
 def build_real_sample() -> None:
     pixels, labels = load_fashion_mnist("test")
-    chosen = torch.cat([torch.nonzero(labels == c)[:SAMPLE_PER_CLASS, 0] for c in range(len(FASHION_MNIST_CLASSES))])
+    chosen = first_per_class(labels, SAMPLE_PER_CLASS)
     recipe = f"the first {SAMPLE_PER_CLASS} test images of each class, in class order"
     if recorded(REAL_SAMPLE, "recipe") != recipe:
         write_checked({"pixels": pixels[chosen], "labels": labels[chosen]}, REAL_SAMPLE,

@@ -59,13 +59,12 @@ def count_parameters_by_level(model: UNet) -> list[dict]:
     config = model.config
     rows = []
     for level, (resolution, channels) in enumerate(zip(config.level_resolutions, config.level_channels)):
-        decoder_level = model.decoder.levels[len(config.channel_mults) - 1 - level]  # stored deepest first
         rows.append({
             "level": level,
             "resolution": resolution,
             "channels": channels,
             "encoder": count_parameters(model.encoder.levels[level]),
-            "decoder": count_parameters(decoder_level),
+            "decoder": count_parameters(model.decoder.levels[level]),
         })
     return rows
 
@@ -195,10 +194,9 @@ def trace_shapes(config_or_model: UNetConfig | UNet, batch_size: int = 1) -> lis
                  if kind == "ResBlock" and name.startswith("decoder.")]
     skip_from = dict(zip(consumers, reversed(skip_rows)))  # the decoder takes the last-saved skip first
 
-    num_levels = len(config.channel_mults)
     rows = []
     for i, (name, kind, module, inp, out) in enumerate(records):
-        stage, level = _stage_and_level(name, num_levels)
+        stage, level = _stage_and_level(name)
         rows.append(TraceRow(
             index=i, name=name, kind=kind, stage=stage, level=level,
             in_shape=tuple(inp.shape), out_shape=tuple(out.shape), params=count_parameters(module),
@@ -228,12 +226,12 @@ def _keep_shape(x: torch.Tensor) -> torch.Tensor:
     return x
 
 
-def _stage_and_level(name: str, num_levels: int) -> tuple[str, int | None]:
+def _stage_and_level(name: str) -> tuple[str, int | None]:
     parts = name.split(".")
     if parts[0] == "encoder":
         return "encoder", int(parts[2])
     if parts[0] == "decoder":
-        return "decoder", num_levels - 1 - int(parts[2])  # decoder levels are stored deepest first
+        return "decoder", int(parts[2])
     stage = {"time_embed": "time", "class_embed": "time", "init_conv": "input",
              "bottleneck": "bottleneck"}.get(parts[0], "output")
     return stage, None
@@ -395,14 +393,13 @@ def count_forward_flops_by_level(config_or_model: UNetConfig | UNet, batch_size:
     """
     config = _config_of(config_or_model)
     flops = _meta_forward_flops(config, batch_size)
-    num_levels = len(config.channel_mults)
     return [
         {
             "level": level,
             "resolution": resolution,
             "channels": channels,
             "encoder": flops.get(f"encoder.levels.{level}", 0),
-            "decoder": flops.get(f"decoder.levels.{num_levels - 1 - level}", 0),  # stored deepest first
+            "decoder": flops.get(f"decoder.levels.{level}", 0),
         }
         for level, (resolution, channels) in enumerate(zip(config.level_resolutions, config.level_channels))
     ]

@@ -103,6 +103,22 @@ def load_fashion_mnist(split: str = "train", root: str | Path | None = None) -> 
     return torch.from_numpy(pixels.copy()), torch.from_numpy(labels.astype(np.int64))
 
 
+def first_per_class(labels: torch.Tensor, per_class: int) -> torch.Tensor:
+    """Indices of the first ``per_class`` images of every class, in class order: a balanced subset.
+
+    A subset that is not balanced (say, the first 100 test images) would put a class mix of its own into
+    any comparison with balanced samples.
+    """
+    if not isinstance(labels, torch.Tensor) or labels.dim() != 1 or labels.is_floating_point():
+        raise ValueError("labels must be a 1-d integer tensor (as load_fashion_mnist returns).")
+    chosen = [torch.nonzero(labels == c)[:per_class, 0] for c in range(len(FASHION_MNIST_CLASSES))]
+    short = [FASHION_MNIST_CLASSES[c] for c, found in enumerate(chosen) if len(found) < per_class]
+    if per_class < 1 or short:
+        raise ValueError(f"per_class={per_class}: needs at least 1, and that many images of every class "
+                         f"(too few of {', '.join(short)}).")
+    return torch.cat(chosen)
+
+
 def to_model_images(pixels: torch.Tensor, size: int = 32) -> torch.Tensor:
     """[N, 28, 28] uint8 pixels -> [N, 1, size, size] float in [-1, 1], padded with background (-1).
 

@@ -18,11 +18,14 @@ Where each diffusers module lives in our :class:`~unet_lessons.unet.UNet` (``top
     mid_block.resnets.0                         bottleneck.res_block1
     mid_block.attentions.0                      bottleneck.attn
     mid_block.resnets.1                         bottleneck.res_block2
-    up_blocks.{i}.resnets.{j}                   decoder.levels.{i}.res_blocks.{j}    (both deepest first)
-    up_blocks.{i}.attentions.{j}                decoder.levels.{i}.attn_blocks.{j}
-    up_blocks.{i}.upsamplers.0                  decoder.levels.{i}.upsample
+    up_blocks.{i}.resnets.{j}                   decoder.levels.{L-1-i}.res_blocks.{j}
+    up_blocks.{i}.attentions.{j}                decoder.levels.{L-1-i}.attn_blocks.{j}
+    up_blocks.{i}.upsamplers.0                  decoder.levels.{L-1-i}.upsample
     conv_norm_out, conv_out                     out_norm, out_conv
     class_embedding (num_class_embeds rows)     class_embed (num_classes + 1 rows: the last is "no class")
+
+    L levels: diffusers stores up_blocks in running order (up_blocks.0 is the deepest), we store decoder
+    levels by resolution, like the encoder's (decoder.levels.0 is full resolution).
 
     inside a ResnetBlock2D: norm1, conv1, time_emb_proj, norm2, conv2, conv_shortcut
                  our ResBlock: norm1, conv1, time_proj,     norm2, conv2, shortcut
@@ -243,9 +246,9 @@ _BLOCK_RENAMES = [
     (r"mid_block\.resnets\.0", "bottleneck.res_block1"),
     (r"mid_block\.attentions\.0", "bottleneck.attn"),
     (r"mid_block\.resnets\.1", "bottleneck.res_block2"),
-    (r"up_blocks\.(\d+)\.resnets\.(\d+)", r"decoder.levels.\1.res_blocks.\2"),
-    (r"up_blocks\.(\d+)\.attentions\.(\d+)", r"decoder.levels.\1.attn_blocks.\2"),
-    (r"up_blocks\.(\d+)\.upsamplers\.0", r"decoder.levels.\1.upsample"),
+    (r"up_blocks\.(\d+)\.resnets\.(\d+)", r"decoder.levels.{up}.res_blocks.\2"),  # {up}: L - 1 - i
+    (r"up_blocks\.(\d+)\.attentions\.(\d+)", r"decoder.levels.{up}.attn_blocks.\2"),
+    (r"up_blocks\.(\d+)\.upsamplers\.0", r"decoder.levels.{up}.upsample"),
     (r"conv_norm_out", "out_norm"),
     (r"conv_out", "out_conv"),
     (r"class_embedding", "class_embed"),
@@ -256,11 +259,14 @@ _LAYER_RENAMES = {"time_emb_proj": "time_proj", "conv_shortcut": "shortcut", "gr
 _QKV_PARTS = ("to_q", "to_k", "to_v")  # stacked in this order into our qkv conv
 
 
-def our_name(diffusers_key: str) -> tuple[str, int | None] | None:
+def our_name(diffusers_key: str, num_levels: int) -> tuple[str, int | None] | None:
     """Our state-dict key for one diffusers key, and which third of ``qkv`` it fills (0 q, 1 k, 2 v).
 
-    ``"mid_block.attentions.0.to_k.weight"`` -> ``("bottleneck.attn.qkv.weight", 1)``;
-    ``"conv_in.bias"`` -> ``("init_conv.bias", None)``; a key with no counterpart -> ``None``.
+    ``num_levels`` (the model's ``len(channel_mults)``) turns diffusers' running order of ``up_blocks`` into
+    our decoder's resolution order. ``"mid_block.attentions.0.to_k.weight"`` ->
+    ``("bottleneck.attn.qkv.weight", 1)``; ``"conv_in.bias"`` -> ``("init_conv.bias", None)``;
+    ``"up_blocks.0.upsamplers.0.conv.bias"`` at 4 levels -> ``("decoder.levels.3.upsample.conv.bias", None)``;
+    a key with no counterpart -> ``None``.
     """
     for pattern, replacement in _BLOCK_RENAMES:
         # block path, then the layer inside it (none for conv_in and the like), then weight or bias
@@ -268,6 +274,8 @@ def our_name(diffusers_key: str) -> tuple[str, int | None] | None:
         if match is None:
             continue
         block, layer, kind = match.expand(replacement), match["layer"], match["kind"]
+        if "{up}" in block:
+            block = block.replace("{up}", str(num_levels - 1 - int(match[1])))
         if layer is None:
             return f"{block}.{kind}", None
         if layer in _QKV_PARTS:
@@ -290,7 +298,7 @@ def load_diffusers_weights(model: UNet, diffusers_unet: nn.Module) -> UNet:
     """
     expected_config = config_from_diffusers(diffusers_unet.config)  # raises for what we cannot express
     ours = model.state_dict()
-    converted, problems = _convert_state_dict(diffusers_unet.state_dict(), ours)
+    converted, problems = _convert_state_dict(diffusers_unet.state_dict(), ours, len(model.config.channel_mults))
     if problems:
         raise ValueError("load_diffusers_weights: the diffusers model and this UNet have different architectures; "
                          "nothing was copied.\n" + "\n".join(problems)
@@ -305,13 +313,13 @@ def load_diffusers_weights(model: UNet, diffusers_unet: nn.Module) -> UNet:
     return model
 
 
-def _convert_state_dict(theirs: Mapping[str, torch.Tensor], ours: Mapping[str, torch.Tensor]):
+def _convert_state_dict(theirs: Mapping[str, torch.Tensor], ours: Mapping[str, torch.Tensor], num_levels: int):
     """Rename and reshape a diffusers state dict into ours; returns (converted, list of problem lines)."""
     converted: dict[str, torch.Tensor] = {}
     qkv_thirds: dict[str, dict[int, torch.Tensor]] = {}
     no_counterpart, not_in_model, filled_twice = [], [], []
     for key, tensor in theirs.items():
-        target = our_name(key)
+        target = our_name(key, num_levels)
         if target is None:
             no_counterpart.append(key)
             continue

@@ -164,7 +164,12 @@ class DecoderLevel(nn.Module):
 
 
 class Decoder(nn.Module):
-    """The ascending half: levels from the deepest up to full resolution; consumes every skip, last first.
+    """The ascending half: consumes every skip, last first, from the deepest level up to full resolution.
+
+    ``levels[i]`` works at the resolution of the encoder's ``levels[i]`` (0 = full resolution), the
+    numbering of the DDPM code's PyTorch port and of latent diffusion, so the skips of a level go from
+    ``encoder.levels.i`` to ``decoder.levels.i``; ``forward`` runs them deepest first. (diffusers' ``up_blocks``
+    are stored in running order instead: ``up_blocks.0`` is the deepest.)
 
     Args:
         config: the model configuration.
@@ -175,18 +180,19 @@ class Decoder(nn.Module):
         super().__init__()
         per_level = config.num_res_blocks + (1 if config.topology == "ddpm" else 0)
         remaining = list(skip_channels)
-        self.levels = nn.ModuleList()
+        built = {}
         channels = config.level_channels[-1]
-        for level in reversed(range(len(config.channel_mults))):
+        for level in reversed(range(len(config.channel_mults))):  # deepest first, as the skips come back
             consumed = [remaining.pop() for _ in range(per_level)]
-            self.levels.append(DecoderLevel(config, level, channels, consumed))
+            built[level] = DecoderLevel(config, level, channels, consumed)
             channels = config.level_channels[level]
         assert not remaining, "every skip must have a ResBlock that consumes it"
+        self.levels = nn.ModuleList(built[level] for level in range(len(config.channel_mults)))
         self.out_channels = channels
 
     def forward(self, h: torch.Tensor, skips: list[torch.Tensor], time_emb: torch.Tensor) -> torch.Tensor:
         """h: [B, C_deep, h, w] -> [B, base * channel_mults[0], H, W]; empties ``skips``."""
-        for level in self.levels:
+        for level in reversed(self.levels):  # deepest first
             h = level(h, time_emb, skips)
         return h
 

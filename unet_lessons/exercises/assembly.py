@@ -53,7 +53,7 @@ def model_decoder_in_channels(config: UNetConfig) -> list[int]:
     """The input channels of every decoder ResBlock, in the order the forward pass runs them."""
     with torch.device("meta"):
         model = UNet(config)
-    return [block.conv1.in_channels for level in model.decoder.levels for block in level.res_blocks]
+    return [block.conv1.in_channels for level in reversed(model.decoder.levels) for block in level.res_blocks]
 
 
 def model_bottleneck_shape(config: UNetConfig) -> tuple[int, int, int]:
