@@ -24,6 +24,15 @@ def test_zero_module_checker(capsys):
     assert not check_zero_module(lambda module: nn.Identity())
     assert "same object" in capsys.readouterr().out
 
+    def in_place_on_a_parameter(module):  # the common first try: PyTorch refuses it on a leaf that needs grad
+        for param in module.parameters():
+            param.zero_()
+        return module
+
+    assert not check_zero_module(in_place_on_a_parameter)
+    out = capsys.readouterr().out
+    assert "leaf Variable" in out and "nn.init.zeros_(p)" in out and "torch.no_grad()" in out
+
 
 def test_expected_initial_loss_checker(capsys):
     assert check_expected_initial_loss(lambda mean_square: 1 + mean_square)

@@ -21,6 +21,9 @@ def test_parameter_count_checker(capsys):
     assert "bias" in capsys.readouterr().out
     assert not check_resblock_parameter_count(lambda c_in, c_out, t: None)
     assert "returned None" in capsys.readouterr().out
+    always_shortcut = lambda c_in, c_out, t: right_count(c_in, c_out, t) + (c_in * c_out + c_out if c_in == c_out else 0)
+    assert not check_resblock_parameter_count(always_shortcut)
+    assert "nn.Identity, no parameters" in capsys.readouterr().out
 
 
 def test_group_norm_checker(capsys):

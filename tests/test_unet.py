@@ -12,7 +12,7 @@ from unet_lessons.analysis import (
     meta_unet,
     trace_shapes,
 )
-from unet_lessons.configs import PRESETS, UNetConfig
+from unet_lessons.configs import PRESETS
 from unet_lessons.init import initialize_weights
 from unet_lessons.unet import UNet
 

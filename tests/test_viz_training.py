@@ -3,7 +3,6 @@
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
-import torch
 
 from unet_lessons.init import initialize_weights
 from unet_lessons.training import NoiseSchedule, shapes_dataset

@@ -13,7 +13,7 @@ def test_denoising_explorer_redraws_for_a_new_t(tiny_config):
     model = initialize_weights(UNet(tiny_config))
     train(model, shapes_dataset(8, 16), schedule, steps=2, batch_size=8)
     explorer = denoising_explorer(model, shapes_dataset(1, 16), schedule)
-    (t, seed), output = explorer.children[0].children, explorer.children[1]
+    t, output = explorer.children[0].children[0], explorer.children[1]
     first = output.outputs[0]["data"]["image/png"]
     t.value = 900
     second = output.outputs[0]["data"]["image/png"]

@@ -1,6 +1,5 @@
 """Lesson 01 and 06 explorers: moving a control changes what the Output shows; bad input shows a message."""
 
-from unet_lessons.configs import UNetConfig
 from unet_lessons.data import sample_photo
 from unet_lessons.viz.style import use_course_style
 from unet_lessons.viz.widgets import init_explorer, resblock_explorer
@@ -22,6 +21,7 @@ def test_resblock_explorer_updates_and_shows_errors():
     assert "shortcut: identity" in _text(output)
     in_control.value = 24
     assert "⚠️" in _text(output) and "in_channels=24 is not divisible by groups=32" in _text(output)
+    assert "groups=8 fits both" in _text(output)  # a value the groups menu offers, and it works:
     groups_control.value = 8
     assert "⚠️" not in _text(output) and "in_channels=24" in _text(output)
 

@@ -1,7 +1,5 @@
 """Tests for the lesson 02 and 03 explorers in unet_lessons/viz/widgets.py: move a control, the output changes."""
 
-import json
-
 import matplotlib.pyplot as plt
 import pytest
 import torch

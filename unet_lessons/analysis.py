@@ -18,7 +18,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from unet_lessons.attention import AttentionBlock
-from unet_lessons.configs import UNetConfig
+from unet_lessons.configs import UNetConfig, as_config
 from unet_lessons.resblock import Downsample, ResBlock, Upsample
 from unet_lessons.time_embedding import TimeEmbedding
 from unet_lessons.unet import UNet
@@ -160,7 +160,7 @@ def trace_shapes(config_or_model: UNetConfig | UNet, batch_size: int = 1) -> lis
     if isinstance(config_or_model, UNet) and config_or_model.out_conv.weight.is_meta:
         model = config_or_model
     else:
-        model = meta_unet(config_or_model.config if isinstance(config_or_model, UNet) else config_or_model)
+        model = meta_unet(as_config(config_or_model, "config_or_model"))
     config = model.config
     x = torch.zeros(batch_size, config.in_channels, config.image_size, config.image_size, device="meta")
     t = torch.zeros(batch_size, dtype=torch.long, device="meta")
@@ -353,10 +353,6 @@ def _meta_forward_flops(config: UNetConfig, batch_size: int) -> dict[str, int]:
     return flops
 
 
-def _config_of(config_or_model: UNetConfig | UNet) -> UNetConfig:
-    return config_or_model.config if isinstance(config_or_model, UNet) else config_or_model.validate()
-
-
 def count_forward_flops(config_or_model: UNetConfig | UNet, batch_size: int = 1) -> int:
     """Floating-point operations of one forward pass, counted by ``torch.utils.flop_counter.FlopCounterMode``.
 
@@ -369,7 +365,7 @@ def count_forward_flops(config_or_model: UNetConfig | UNet, batch_size: int = 1)
         config_or_model: a :class:`UNetConfig`, or a :class:`UNet` (counted through its config).
         batch_size: images per forward pass; the count is proportional to it.
     """
-    return _meta_forward_flops(_config_of(config_or_model), batch_size)[""]
+    return _meta_forward_flops(as_config(config_or_model, "config_or_model"), batch_size)[""]
 
 
 def count_forward_flops_by_component(config_or_model: UNetConfig | UNet, batch_size: int = 1) -> dict[str, int]:
@@ -379,7 +375,7 @@ def count_forward_flops_by_component(config_or_model: UNetConfig | UNet, batch_s
     The same components as :func:`count_parameters_by_component` (a class embedding is a table lookup:
     0 FLOPs); the values sum to :func:`count_forward_flops`.
     """
-    config = _config_of(config_or_model)
+    config = as_config(config_or_model, "config_or_model")
     flops = _meta_forward_flops(config, batch_size)
     return {name: flops.get("out_norm", 0) + flops.get("out_conv", 0) if name == "output" else flops.get(name, 0)
             for name in components(config)}
@@ -391,7 +387,7 @@ def count_forward_flops_by_level(config_or_model: UNetConfig | UNet, batch_size:
     Rows as in :func:`count_parameters_by_level` (``level, resolution, channels, encoder, decoder``), so
     parameters and compute can be set side by side: the same block costs 4x the FLOPs one level up.
     """
-    config = _config_of(config_or_model)
+    config = as_config(config_or_model, "config_or_model")
     flops = _meta_forward_flops(config, batch_size)
     return [
         {
@@ -414,7 +410,7 @@ def forward_memory(config_or_model: UNetConfig | UNet, batch_size: int = 1,
         batch_size: images per forward pass (activations scale with it, parameters do not).
         bytes_per_element: 4 for float32, 2 for float16/bfloat16.
     """
-    return trace_memory(trace_shapes(_config_of(config_or_model), batch_size), bytes_per_element)
+    return trace_memory(trace_shapes(as_config(config_or_model, "config_or_model"), batch_size), bytes_per_element)
 
 
 def trace_memory(rows: list[TraceRow], bytes_per_element: int = 4) -> dict[str, int]:

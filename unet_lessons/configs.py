@@ -9,6 +9,8 @@ them all before a single layer is built, and says which field is wrong and how t
 import dataclasses
 from dataclasses import dataclass
 
+from unet_lessons.resblock import groups_that_fit
+
 TOPOLOGIES = ("chapter", "ddpm")
 
 
@@ -115,7 +117,9 @@ class UNetConfig:
             if channels % self.groups != 0:
                 raise ValueError(
                     f"{name}={channels} is not divisible by groups={self.groups}: GroupNorm splits the "
-                    f"channels into equal groups. Make base_channels a multiple of {self.groups} or lower groups."
+                    f"channels into equal groups. Make base_channels a multiple of {self.groups}, or use "
+                    f"groups={groups_that_fit(self.groups, self.base_channels, *self.level_channels)}, which "
+                    "divides every level's channels."
                 )
         attention_levels = set(self.level_resolutions) | {self.bottleneck_resolution}
         for res in self.attention_resolutions:
@@ -160,6 +164,21 @@ def _check_types(config: UNetConfig) -> None:
         raise ValueError(f"dropout={config.dropout!r}: must be a float in [0, 1).")
     if not isinstance(config.topology, str):
         raise ValueError(f"topology={config.topology!r}: must be a string, one of {TOPOLOGIES}.")
+
+
+def as_config(value, argument: str = "config") -> "UNetConfig":
+    """The validated configuration ``value`` names: a :class:`UNetConfig`, a :class:`Preset` or its name
+    (``"light"``), or a model (its ``config``). Anything else is a ``ValueError`` naming ``argument``."""
+    if isinstance(value, str):
+        if value not in PRESETS:
+            raise ValueError(f"{argument}={value!r} is not a preset name; choose one of {sorted(PRESETS)} "
+                             "(e.g. UNet('light')), or pass a UNetConfig.")
+        return PRESETS[value].config.validate()
+    config = getattr(value, "config", value)  # a Preset or a UNet carries its configuration
+    if not isinstance(config, UNetConfig):
+        raise ValueError(f"{argument}: expected a UNetConfig, a preset or its name (e.g. PRESETS['light'] or "
+                         f"'light'), or a UNet; got {type(value).__name__}.")
+    return config.validate()
 
 
 @dataclass(frozen=True)

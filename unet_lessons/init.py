@@ -46,6 +46,12 @@ def initialize_weights(model: nn.Module, zero_residual_branches: bool = False) -
         zero_residual_branches: also zero the last conv of every ResBlock and every attention output
             projection (as improved-diffusion does), so each block starts as the identity.
     """
+    if not isinstance(model, nn.Module) or not isinstance(getattr(model, "out_conv", None), nn.Conv2d):
+        hint = " (a configuration: build the model first)" if hasattr(model, "validate") else ""
+        raise ValueError(f"model: expected a UNet (a module with an out_conv), got {type(model).__name__}{hint}; "
+                         "e.g. initialize_weights(UNet(config)). Nothing was changed.")
+    if not isinstance(zero_residual_branches, bool):
+        raise ValueError(f"zero_residual_branches={zero_residual_branches!r}: True or False.")
     for module in model.modules():
         if isinstance(module, nn.Conv2d):
             nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")

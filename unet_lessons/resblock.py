@@ -8,11 +8,23 @@ keep the channel count. ``resblock_parameter_terms`` and ``group_statistics`` ar
 measuring tools: a ResBlock's parameter count layer by layer, and the per-group statistics GroupNorm uses.
 """
 
+import math
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+
+
+def groups_that_fit(groups: int, *channels: int) -> int:
+    """The largest power of two, at most ``groups``, that divides every one of ``channels``: the number of
+    GroupNorm groups to suggest when ``groups`` does not fit (published U-Nets use 32, a power of two)."""
+    common = math.gcd(*channels)
+    fit = 1
+    while fit * 2 <= groups and common % (fit * 2) == 0:
+        fit *= 2
+    return fit
 
 
 class ResBlock(nn.Module):
@@ -43,8 +55,9 @@ class ResBlock(nn.Module):
         for name, channels in (("in_channels", in_channels), ("out_channels", out_channels)):
             if channels % groups != 0:
                 raise ValueError(
-                    f"ResBlock: {name}={channels} is not divisible by groups={groups}; "
-                    f"GroupNorm needs whole groups. Use a multiple of {groups} or fewer groups."
+                    f"ResBlock: {name}={channels} is not divisible by groups={groups}; GroupNorm needs whole "
+                    f"groups. groups={groups_that_fit(groups, in_channels, out_channels)} fits both channel "
+                    f"counts, or use channels that are multiples of {groups}."
                 )
         self.norm1 = nn.GroupNorm(groups, in_channels, eps=eps)
         self.conv1 = nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1)
@@ -164,6 +177,6 @@ def group_statistics(x: torch.Tensor, groups: int) -> tuple[torch.Tensor, torch.
     batch, channels = x.shape[:2]
     if channels % groups != 0:
         raise ValueError(f"group_statistics: channels={channels} is not divisible by groups={groups}; "
-                         f"use a number of groups that divides {channels}.")
+                         f"use a number of groups that divides {channels}, e.g. {groups_that_fit(groups, channels)}.")
     grouped = x.reshape(batch, groups, -1)  # [B, C, H, W] -> [B, G, C/G * H * W]
     return grouped.mean(dim=2), grouped.std(dim=2, unbiased=False)

@@ -20,7 +20,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from unet_lessons.training import NoiseSchedule, predict_x0
+from unet_lessons.training import NoiseSchedule, check_images, predict_x0
 
 # on_step(step_index, t, x_t, predicted_x0): called at every step with the current x_t and the x0 estimate.
 StepCallback = Callable[[int, int, torch.Tensor, torch.Tensor], None]
@@ -65,9 +65,18 @@ def ddim_step(x_t: torch.Tensor, t: int, t_prev: int | None, noise_prediction: t
     Returns:
         (x at ``t_prev``, the x0 estimate), both [B, C, H, W].
     """
+    check_images(x_t, "x_t")
+    if isinstance(t, bool) or not isinstance(t, int):
+        raise ValueError(f"t={t!r}: the step for the whole batch, one int (e.g. 999).")
+    t_batch = schedule.check_steps(t, x_t.shape[0])
+    if t_prev is not None and (isinstance(t_prev, bool) or not isinstance(t_prev, int) or not 0 <= t_prev < t):
+        raise ValueError(f"t_prev={t_prev!r}: an earlier step, an int in 0..{t - 1} (or None for the clean image).")
+    if not isinstance(noise_prediction, torch.Tensor) or noise_prediction.shape != x_t.shape:
+        raise ValueError(f"noise_prediction must have x_t's shape {list(x_t.shape)}.")
+    if isinstance(eta, bool) or not isinstance(eta, (int, float)) or eta < 0:
+        raise ValueError(f"eta={eta!r}: a number >= 0 (0: deterministic DDIM, 1: as much noise as ancestral).")
     alpha_bar = schedule.alpha_bars[t]
     alpha_bar_prev = schedule.alpha_bars[t_prev] if t_prev is not None else torch.tensor(1.0)
-    t_batch = torch.full((x_t.shape[0],), t)
     x0 = predict_x0(x_t, t_batch, noise_prediction, schedule).clamp(-1, 1)
     eps = (x_t - alpha_bar.sqrt() * x0) / (1 - alpha_bar).sqrt()  # the noise that leads to the clipped x0
     sigma = eta * ((1 - alpha_bar_prev) / (1 - alpha_bar) * (1 - alpha_bar / alpha_bar_prev)).sqrt()

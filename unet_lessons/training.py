@@ -41,12 +41,33 @@ class NoiseSchedule:
     def num_steps(self) -> int:
         return len(self.betas)
 
+    def check_steps(self, t, batch: int, argument: str = "t") -> torch.Tensor:
+        """``t`` as [batch] integer steps of this schedule, or a ``ValueError`` naming ``argument``: steps are
+        integers in 0..T-1 (a negative one would silently index from the end)."""
+        if isinstance(t, int) and not isinstance(t, bool):
+            t = torch.full((batch,), t)
+        if not isinstance(t, torch.Tensor) or t.dtype.is_floating_point or t.dtype == torch.bool or t.is_complex():
+            kind = t.dtype if isinstance(t, torch.Tensor) else type(t).__name__
+            raise ValueError(f"{argument} must be integer steps (a torch.long tensor or an int), got {kind}; "
+                             "e.g. torch.tensor([500]) or t.long().")
+        if t.shape != (batch,):
+            raise ValueError(f"{argument} must hold one step per image, shape [{batch}]; got {list(t.shape)}.")
+        if t.device.type != "meta" and bool(((t < 0) | (t >= self.num_steps)).any()):
+            raise ValueError(f"{argument} holds steps outside 0..{self.num_steps - 1} (this schedule's range): "
+                             f"{sorted(set(t.tolist()))[:8]}.")
+        return t
+
 
 def q_sample(x0: torch.Tensor, t: torch.Tensor, noise: torch.Tensor, schedule: NoiseSchedule) -> torch.Tensor:
     """The forward process in one jump: ``x_t = sqrt(abar_t) * x0 + sqrt(1 - abar_t) * noise``.
 
     x0, noise: [B, C, H, W]; t: [B] integer steps in [0, T) -> x_t: [B, C, H, W].
     """
+    check_images(x0, "x0")
+    if not isinstance(noise, torch.Tensor) or noise.shape != x0.shape:
+        raise ValueError(f"noise must have x0's shape {list(x0.shape)}; got "
+                         f"{list(noise.shape) if isinstance(noise, torch.Tensor) else type(noise).__name__}.")
+    t = schedule.check_steps(t, x0.shape[0])
     alpha_bar = schedule.alpha_bars.to(x0.device)[t][:, None, None, None]  # [B] -> [B, 1, 1, 1]
     return alpha_bar.sqrt() * x0 + (1 - alpha_bar).sqrt() * noise
 
@@ -74,6 +95,19 @@ def drop_labels(y: torch.Tensor, null_class: int, probability: float,
     _check_label_dropout(probability)
     dropped = torch.rand(y.shape, generator=generator) < probability
     return torch.where(dropped, torch.full_like(y, null_class), y)
+
+
+def check_images(images, argument: str) -> None:
+    """A ``ValueError`` naming ``argument`` unless ``images`` is a float tensor [N, C, H, W]."""
+    if not isinstance(images, torch.Tensor) or images.dim() != 4 or not images.dtype.is_floating_point:
+        got = f"{images.dtype} {list(images.shape)}" if isinstance(images, torch.Tensor) else type(images).__name__
+        raise ValueError(f"{argument} must be a float tensor [N, channels, height, width] in [-1, 1]; got {got}. "
+                         "For one image use image[None]; for uint8 pixels, pixels.float() / 127.5 - 1.")
+
+
+def _check_count(value, argument: str, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"{argument}={value!r}: a whole number >= {minimum}.")
 
 
 def _check_label_dropout(probability: float) -> None:
@@ -136,6 +170,12 @@ def train(model: nn.Module, images: torch.Tensor, schedule: NoiseSchedule, steps
         optimizer: continue with this optimiser and its state (``lr`` is then unused); default a new Adam.
         generator: continue with this generator (``seed`` is then unused); default one seeded with ``seed``.
     """
+    check_images(images, "images")
+    _check_count(steps, "steps", 0)
+    _check_count(batch_size, "batch_size", 1)
+    _check_count(warmup_steps, "warmup_steps", 0)
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0:
+        raise ValueError(f"lr={lr!r}: a learning rate > 0, e.g. 1e-3.")
     if labels is not None:
         if not isinstance(labels, torch.Tensor) or labels.shape != (len(images),):
             got = list(labels.shape) if isinstance(labels, torch.Tensor) else type(labels).__name__
@@ -226,6 +266,8 @@ def break_assembly(model: nn.Module, how: str) -> RemovableHandle:
 def predict_x0(x_t: torch.Tensor, t: torch.Tensor, predicted_noise: torch.Tensor,
                schedule: NoiseSchedule) -> torch.Tensor:
     """Invert ``q_sample`` with the predicted noise: the model's estimate of the clean image."""
+    check_images(x_t, "x_t")
+    t = schedule.check_steps(t, x_t.shape[0])
     alpha_bar = schedule.alpha_bars.to(x_t.device)[t][:, None, None, None]
     return (x_t - (1 - alpha_bar).sqrt() * predicted_noise) / alpha_bar.sqrt()
 

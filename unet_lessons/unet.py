@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from unet_lessons.attention import AttentionBlock
-from unet_lessons.configs import UNetConfig
+from unet_lessons.configs import UNetConfig, as_config
 from unet_lessons.resblock import Downsample, ResBlock, Upsample
 from unet_lessons.time_embedding import TimeEmbedding
 
@@ -205,13 +205,13 @@ class UNet(nn.Module):
     validated before any layer is built.
 
     Args:
-        config: a :class:`UNetConfig` (default: the chapter's test configuration).
+        config: a :class:`UNetConfig` (default: the chapter's test configuration), a preset or its name.
         **fields: any :class:`UNetConfig` field, overriding ``config``.
     """
 
     def __init__(self, config: UNetConfig | None = None, **fields):
         super().__init__()
-        config = config if config is not None else UNetConfig()
+        config = as_config(config) if config is not None else UNetConfig()
         unknown = set(fields) - set(UNetConfig.__dataclass_fields__)
         if unknown:
             raise ValueError(f"UNet: unknown field(s) {sorted(unknown)}; the fields are those of UNetConfig.")
@@ -235,7 +235,8 @@ class UNet(nn.Module):
         return self.config.num_classes
 
     def forward(self, x: torch.Tensor, t: torch.Tensor | int | float, y: torch.Tensor | None = None) -> torch.Tensor:
-        """x: [batch, in_channels, image_size, image_size], t: [batch] (or one number for the whole batch),
+        """x: [batch, in_channels, image_size, image_size], t: [batch] timesteps >= 0, integer or float (or one
+        number for the whole batch; the model does not know the schedule's length T, training and sampling check it),
         y: [batch] integer class labels (conditional models only; None or ``null_class`` means no class)
         -> predicted noise: [batch, out_channels, image_size, image_size]."""
         t = self._check_inputs(x, t)
@@ -291,6 +292,11 @@ class UNet(nn.Module):
                 f"x is {height}x{width} but this UNet was built for image_size={config.image_size}; "
                 f"resize the input to {config.image_size}x{config.image_size} or build a UNet with that image_size."
             )
+        if (t is None or isinstance(t, (str, bool)) or not isinstance(t, (torch.Tensor, int, float))
+                or (isinstance(t, torch.Tensor) and (t.dtype == torch.bool or t.is_complex()))):
+            kind = t.dtype if isinstance(t, torch.Tensor) else f"{type(t).__name__} {t!r}"[:60]
+            raise ValueError(f"t must be timesteps, a number tensor [{batch}] (or one int or float); got {kind}. "
+                             "e.g. model(x, torch.tensor([500])) or model(x, 500).")
         if not isinstance(t, torch.Tensor):
             t = torch.as_tensor(t, device=x.device)
         if t.dim() == 0:
@@ -299,4 +305,8 @@ class UNet(nn.Module):
             raise ValueError(
                 f"t must be one timestep per image, shape [{batch}] (or a single number); got {list(t.shape)}."
             )
+        if t.device.type != "meta" and not bool(torch.isfinite(t).all() & (t >= 0).all()):
+            raise ValueError(f"t holds negative or non-finite timesteps {t.tolist()[:8]}; the UNet takes any t >= 0 "
+                             "(the time embedding is defined for every real t). The schedule's range 0..T-1 is "
+                             "checked where a schedule is used: q_sample, predict_x0 and the samplers.")
         return t

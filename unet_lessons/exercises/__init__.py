@@ -25,6 +25,9 @@ def run_learner_code(function: Callable, *args, **kwargs) -> tuple[bool, object]
         return True, function(*args, **kwargs)
     except Exception as error:  # the learner's code may fail in any way; show it and carry on
         print(f"❌ Your function raised {type(error).__name__}: {error}")
+        if isinstance(error, RuntimeError) and "leaf Variable that requires grad" in str(error):
+            print("   Hint: a parameter records its gradient, so PyTorch refuses an in-place change like p.zero_(); "
+                  "use nn.init.zeros_(p), p.detach().zero_(), or do it inside `with torch.no_grad():`.")
         if isinstance(error, RuntimeError) and "must match the size of tensor" in str(error):
             print("   Hint: a value per image, shape [B], broadcasts over images [B, C, H, W] only as "
                   "[B, 1, 1, 1]: index it with [:, None, None, None].")

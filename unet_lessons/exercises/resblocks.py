@@ -31,7 +31,11 @@ def check_resblock_parameter_count(function: Callable[[int, int, int], int]) -> 
         if answer != expected:
             block = f"ResBlock({in_channels}, {out_channels}, {time_emb_dim})"
             hint = f"{block} has {expected:,} parameters; your formula gives {answer:,}. "
-            if in_channels == out_channels:
+            if in_channels == out_channels and answer - expected == in_channels * out_channels + out_channels:
+                hint += ("The difference is a 1x1 shortcut's weights and biases: when the channels stay the same "
+                         "the block adds x itself (nn.Identity, no parameters); the shortcut conv is there only "
+                         "when in_channels != out_channels.")
+            elif in_channels == out_channels:
                 hint += ("Count both 3x3 convs (weights 3*3*C_in*C_out, plus one bias per output channel), "
                          "the time projection (a Linear T -> C_out with bias) and both GroupNorms "
                          "(a scale and a shift per channel).")

@@ -9,20 +9,8 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 from unet_lessons.analysis import TraceRow, meta_unet, trace_shapes
-from unet_lessons.configs import UNetConfig
+from unet_lessons.configs import UNetConfig, as_config
 from unet_lessons.unet import UNet
-
-
-def config_of(config_or_model: UNetConfig | UNet) -> UNetConfig:
-    """The validated configuration of a config or a model; ``ValueError`` for anything else."""
-    if isinstance(config_or_model, UNet):
-        return config_or_model.config
-    if isinstance(config_or_model, UNetConfig):
-        return config_or_model.validate()
-    raise ValueError(
-        f"expected a UNetConfig or a UNet, got {type(config_or_model).__name__}; "
-        "e.g. PRESETS['chapter_example'].config."
-    )
 
 
 @lru_cache(maxsize=64)
@@ -43,7 +31,7 @@ def meta_model(config: UNetConfig) -> UNet:
 def as_trace(source: UNetConfig | UNet | Iterable[TraceRow]) -> tuple[TraceRow, ...]:
     """The trace rows of a config, a model (traced through its config) or an existing list of rows."""
     if isinstance(source, (UNetConfig, UNet)):
-        return cached_trace(config_of(source))
+        return cached_trace(as_config(source, "config_or_model"))
     rows = tuple(source)
     if not rows or not all(isinstance(row, TraceRow) for row in rows):
         raise ValueError(

@@ -14,10 +14,9 @@ from unet_lessons.analysis import (
     count_parameters_by_kind,
     count_parameters_by_level,
 )
-from unet_lessons.configs import UNetConfig
+from unet_lessons.configs import UNetConfig, as_config
 from unet_lessons.unet import UNet
 from unet_lessons.viz._common import (
-    config_of,
     format_count,
     format_percent,
     format_resolution,
@@ -67,7 +66,7 @@ def breakdown_table(config_or_model: UNetConfig | UNet) -> str:
     Args:
         config_or_model: a :class:`UNetConfig` or a :class:`UNet`; counted on a meta-device copy.
     """
-    total, by_component, _, _ = _counts(config_of(config_or_model))
+    total, by_component, _, _ = _counts(as_config(config_or_model, "config_or_model"))
     lines = [("component", "parameters", "percent")]
     lines += [(name, format_count(count), format_percent(count, total)) for name, count in by_component.items()]
     lines.append(("total", format_count(total), "100.0%"))
@@ -94,7 +93,7 @@ def breakdown_figure(config_or_model: UNetConfig | UNet) -> go.Figure:
     Args:
         config_or_model: a :class:`UNetConfig` or a :class:`UNet`; counted on a meta-device copy.
     """
-    total, by_component, levels, families = _counts(config_of(config_or_model))
+    total, by_component, levels, families = _counts(as_config(config_or_model, "config_or_model"))
 
     panels = [  # (title, bars, x domain, y domain): components and kinds side by side, levels below
         ("by component", [_bars(list(by_component), list(by_component.values()), total,

@@ -20,11 +20,10 @@ from unet_lessons.analysis import (
     count_parameters_by_level,
     trace_memory,
 )
-from unet_lessons.configs import PRESETS, UNetConfig
+from unet_lessons.configs import PRESETS, UNetConfig, as_config
 from unet_lessons.unet import UNet
 from unet_lessons.viz._common import (
     cached_trace,
-    config_of,
     format_count,
     format_percent,
     format_resolution,
@@ -181,7 +180,7 @@ def cost_by_part_rows(config_or_model: UNetConfig | UNet) -> list[dict]:
     ``part``, ``stage`` (encoder, bottleneck, decoder, other), ``resolution`` (None for other),
     ``params``, ``flops``; both columns sum to the model's totals.
     """
-    config = config_of(config_or_model)
+    config = as_config(config_or_model, "config_or_model")
     model = meta_model(config)
     param_levels = count_parameters_by_level(model)
     flop_levels = count_forward_flops_by_level(config)
@@ -220,7 +219,7 @@ def cost_by_part_figure(config_or_model: UNetConfig | UNet) -> go.Figure:
     Shows the U-Net's trade: deep levels hold the parameters (wide channels), high-resolution levels do
     the compute (many pixels). Bars carry their percentages; FLOPs bars are hatched.
     """
-    config = config_of(config_or_model)
+    config = as_config(config_or_model, "config_or_model")
     rows = cost_by_part_rows(config)
     total_params, total_flops = sum(row["params"] for row in rows), sum(row["flops"] for row in rows)
     parts = [row["part"] for row in rows]

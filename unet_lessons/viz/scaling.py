@@ -11,8 +11,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from unet_lessons.analysis import count_parameters, count_parameters_by_level
-from unet_lessons.configs import UNetConfig
-from unet_lessons.viz._common import cached_trace, config_of, format_count, format_short, meta_model
+from unet_lessons.configs import UNetConfig, as_config
+from unet_lessons.viz._common import cached_trace, format_count, format_short, meta_model
 from unet_lessons.viz.style import FONT_SIZE, PALETTE
 
 MEASURED_COLOR, BASELINE_COLOR = PALETTE[0], PALETTE[4]
@@ -53,7 +53,7 @@ def scaling_rows(config: UNetConfig, knob: str) -> list[dict]:
         config: the baseline configuration.
         knob: one of ``KNOBS``.
     """
-    config = config_of(config)
+    config = as_config(config)
     if knob not in KNOBS:
         raise ValueError(f"knob={knob!r}: use one of {KNOBS}.")
     baseline_params = count_parameters(meta_model(config))
@@ -144,7 +144,7 @@ def scaling_figure(config: UNetConfig) -> go.Figure:
     Args:
         config: the baseline configuration.
     """
-    config = config_of(config)
+    config = as_config(config)
     baseline_params = count_parameters(meta_model(config))
     figure = make_subplots(rows=2, cols=2, subplot_titles=[_TITLES[knob] for knob in KNOBS],
                            vertical_spacing=0.3, horizontal_spacing=0.1)
