@@ -1,10 +1,12 @@
 """The checkers of 04_assembly: a right answer passes, a wrong one fails with a hint, an error is caught."""
 
-from unet_lessons.configs import UNetConfig
+from unet_lessons.analysis import trace_shapes
+from unet_lessons.configs import PRESETS, UNetConfig
 from unet_lessons.exercises.assembly import (
     CHECK_CONFIGS,
     check_bottleneck_shape,
     check_decoder_in_channels,
+    check_skip_source,
     model_bottleneck_shape,
     model_decoder_in_channels,
 )
@@ -89,3 +91,19 @@ def test_an_exception_is_caught_and_shown(capsys):
     assert "AttributeError" in capsys.readouterr().out
     assert not check_bottleneck_shape(lambda config: 1 / 0)
     assert "ZeroDivisionError" in capsys.readouterr().out
+
+
+def test_skip_source_checker(capsys):
+    rows = trace_shapes(PRESETS["improved"].config)
+    block = next(row for row in rows if row.name == "decoder.levels.2.res_blocks.0")
+    assert check_skip_source(block.skip_from, block.in_shape[1])
+    assert "✅" in capsys.readouterr().out
+    assert not check_skip_source(block.index, block.in_shape[1])  # the ResBlock's own row
+    assert "itself" in capsys.readouterr().out
+    assert not check_skip_source(block.skip_from, rows[block.skip_from].out_shape[1])  # the skip alone
+    assert "we concatenate" in capsys.readouterr().out
+    earlier = max(row.index for row in rows if row.saves_skip and row.index < block.skip_from)
+    assert not check_skip_source(earlier, block.in_shape[1])  # an earlier skip of the same level
+    assert "last-saved first" in capsys.readouterr().out
+    assert not check_skip_source(None, None)
+    assert "Set skip_row" in capsys.readouterr().out

@@ -45,6 +45,7 @@ def test_loss_curve_figure_traces_and_baseline():
     assert list(running.y) == pytest.approx([1.0, 0.9, 0.7, 0.5])
     assert list(held_out.x) == [0, 4]
     assert fig.layout.shapes[0].y0 == 1.0 and fig.layout.annotations[0].text == BASELINE_LABEL
+    assert fig.layout.yaxis.type == "log" and 10 ** fig.layout.yaxis.range[1] > 1.0  # the baseline is in view
 
 
 def test_held_out_curves_figure_one_labelled_curve_per_run():
@@ -54,7 +55,10 @@ def test_held_out_curves_figure_one_labelled_curve_per_run():
     assert list(fig.data[1].x) == [0, 25, 50] and list(fig.data[1].y) == [1.0, 0.5, 0.31]
     assert fig.data[0].line.color != fig.data[1].line.color
     assert fig.data[0].marker.symbol != fig.data[1].marker.symbol
+    # a curve drawn over another leaves it visible: the later one is thinner and dashed
+    assert fig.data[1].line.width < fig.data[0].line.width and fig.data[1].line.dash != fig.data[0].line.dash
     assert fig.layout.title.text == "after 50 steps" and fig.layout.shapes[0].y0 == 1.0
+    assert fig.layout.yaxis.type == "log" and 10 ** fig.layout.yaxis.range[0] <= 0.01
 
 
 def test_estimates_figure_one_panel_per_model(tiny_config):

@@ -119,3 +119,39 @@ def check_bottleneck_shape(bottleneck_shape: Callable[[UNetConfig], tuple[int, i
             ))
     return report(True, f"Right for all {len(CHECK_CONFIGS)} configurations: deepest channels, "
                         "image_size / 2**levels.", "")
+
+
+def check_skip_source(skip_row: int | None, in_channels: int | None,
+                      block: str = "decoder.levels.2.res_blocks.0", preset: str = "improved") -> bool:
+    """Check the explore exercise: which trace row's output ``block`` concatenates, and its input channels.
+
+    Args:
+        skip_row: the learner's answer, the trace index (``#``) of the block whose output is the skip.
+        in_channels: the learner's answer, the ResBlock's input channels.
+        block, preset: the decoder ResBlock asked about, in ``trace_shapes(PRESETS[preset].config)``.
+    """
+    rows = trace_shapes(PRESETS[preset].config)
+    target = next(row for row in rows if row.name == block)
+    source = rows[target.skip_from]
+    if skip_row is None or in_channels is None:
+        return report(False, "", "Set skip_row and in_channels to your answers (two ints).")
+    if isinstance(skip_row, bool) or not isinstance(skip_row, int) or not 0 <= skip_row < len(rows):
+        return report(False, "", f"skip_row is a row index of the trace, an int in 0..{len(rows) - 1}.")
+    if skip_row == target.index:
+        return report(False, "", f"Row {skip_row} is {block} itself; its skip_from field names the row it takes from.")
+    if skip_row != source.index:
+        chosen = rows[skip_row]
+        if chosen.out_shape[-1] != target.in_shape[-1]:
+            where = (f"{chosen.name} outputs {chosen.out_shape[-1]}x{chosen.out_shape[-1]}, the ResBlock works at "
+                     f"{target.in_shape[-1]}x{target.in_shape[-1]}: a skip joins equal resolutions. ")
+        elif not chosen.saves_skip:
+            where = f"{chosen.name}'s output is not saved as a skip (its saves_skip is False). "
+        else:
+            where = f"{chosen.name} saves a skip at this resolution, but the decoder pops the last-saved first. "
+        return report(False, "", where + "Read the skip_from field of the ResBlock's row.")
+    if in_channels != target.in_shape[1]:
+        return report(False, "", (
+            f"The row is right (#{source.index}, {source.name}, {source.out_shape[1]} channels). For the input "
+            "channels, add the channels of h arriving from the level below: we concatenate."))
+    return report(True, f"#{source.index} {source.name}: {target.in_shape[1]} input channels = "
+                        f"{target.in_shape[1] - source.out_shape[1]} of h + {source.out_shape[1]} of the skip.", "")

@@ -22,7 +22,8 @@ from unet_lessons.viz._common import (
     format_shape,
     is_spatial,
 )
-from unet_lessons.viz.style import FADED_TEXT_COLOR, FLOW_COLOR, FONT_SIZE, KIND_COLORS, SKIP_COLOR
+from unet_lessons.viz.style import (FADED_TEXT_COLOR, FLOW_COLOR, FONT_SIZE, KIND_COLORS, PROJECTOR_HEIGHT,
+                                     SKIP_COLOR)
 
 # The mark inside each box, so a block's kind reads without colour.
 BOX_LABELS = {
@@ -366,7 +367,7 @@ def _layout_settings(rows, boxes: list[_Box], title: str | None, highlight) -> d
     bottom = min(box.y0 for box in boxes)
     return dict(
         title=dict(text=title),
-        height=230 + 110 * len(centers),
+        height=min(PROJECTOR_HEIGHT, 230 + 110 * len(centers)),
         margin=dict(l=90, r=20, t=60, b=20),
         annotations=annotations,
         showlegend=True,

@@ -29,7 +29,7 @@ from unet_lessons.viz._common import (
     format_resolution,
     meta_model,
 )
-from unet_lessons.viz.style import FONT_SIZE, PALETTE
+from unet_lessons.viz.style import FONT_SIZE, PALETTE, PROJECTOR_HEIGHT
 
 MB = 1_000_000  # bytes in a megabyte, as the tables print it
 GFLOP = 1_000_000_000
@@ -161,7 +161,8 @@ def preset_cost_figure(rows: list[dict]) -> go.Figure:
     for col, values in ((1, params + labels), (2, flops), (3, totals)):
         figure.update_xaxes(range=[0, 1.3 * max(values)], row=1, col=col)  # room for the outside labels
     figure.update_layout(
-        barmode="group", bargroupgap=0.1, height=160 + 80 * len(rows), margin=dict(l=150, r=40, t=90, b=90),
+        barmode="group", bargroupgap=0.1, height=min(PROJECTOR_HEIGHT, 160 + 65 * len(rows)),
+        margin=dict(l=150, r=40, t=90, b=90),
         legend=dict(orientation="h", x=0.5, xanchor="center", y=-0.1, yanchor="top"),
         title=dict(text="The presets: size, compute and memory of one forward pass (measured)"),
     )
@@ -235,7 +236,7 @@ def cost_by_part_figure(config_or_model: UNetConfig | UNet) -> go.Figure:
             hovertemplate="%{y}: %{x:.1f}%<extra>" + label + "</extra>",
         ))
     figure.update_layout(
-        barmode="group", height=170 + 55 * len(rows), margin=dict(l=190, r=60, t=90, b=90),
+        barmode="group", height=min(PROJECTOR_HEIGHT, 170 + 55 * len(rows)), margin=dict(l=190, r=60, t=90, b=90),
         title=dict(text=f"Where the parameters are, where the compute is "
                         f"({format_count(total_params)} parameters, {total_flops / GFLOP:.1f} GFLOPs)"),
         xaxis=dict(title="percent of the model's total", ticksuffix="%",

@@ -13,7 +13,7 @@ from plotly.subplots import make_subplots
 from unet_lessons.analysis import count_parameters, count_parameters_by_level
 from unet_lessons.configs import UNetConfig, as_config
 from unet_lessons.viz._common import cached_trace, format_count, format_short, meta_model
-from unet_lessons.viz.style import FONT_SIZE, PALETTE
+from unet_lessons.viz.style import FONT_SIZE, PALETTE, PROJECTOR_HEIGHT
 
 MEASURED_COLOR, BASELINE_COLOR = PALETTE[0], PALETTE[4]
 
@@ -184,7 +184,7 @@ def scaling_figure(config: UNetConfig) -> go.Figure:
     figure.update_yaxes(title_text="parameters", col=1)
     figure.update_layout(
         title=dict(text=f"Parameters as one knob changes (baseline {format_count(baseline_params)})"),
-        height=860, bargap=0.35, margin=dict(l=80, r=20, t=110, b=90), hovermode="closest",
+        height=PROJECTOR_HEIGHT, bargap=0.35, margin=dict(l=80, r=20, t=110, b=90), hovermode="closest",
         legend=dict(orientation="h", x=0.5, xanchor="center", y=-0.12, yanchor="top"),
     )
     return figure

@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 FONT_SIZE = 16  # readable from the back of a lecture room; never below 14
+PROJECTOR_HEIGHT = 720  # px: every figure fits a 1280x720 projector (tests/test_projector_fit.py)
 
 # Paul Tol's "safe" qualitative palette (plotly's qualitative.Safe): distinguishable with any colour vision.
 PALETTE = plotly.colors.qualitative.Safe

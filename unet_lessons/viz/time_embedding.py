@@ -154,7 +154,7 @@ def time_response_figure(block: nn.Module, time_embed: TimeEmbedding, x: torch.T
     difference = outputs[1] - outputs[0]  # [C, H, W]
     count = min(num_channels, outputs.shape[1])
     limit = difference[:count].abs().max().item() or 1.0
-    fig, axes = plt.subplots(3, count, figsize=(2.1 * count + 1.2, 7.2), squeeze=False, layout="constrained")
+    fig, axes = plt.subplots(3, count, figsize=(2.1 * count + 1.2, 7.0), squeeze=False, layout="constrained")
     for channel in range(count):
         low = outputs[:, channel].min().item()
         high = outputs[:, channel].max().item()

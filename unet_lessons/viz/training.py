@@ -15,6 +15,10 @@ from unet_lessons.training import NoiseSchedule, predict_x0, q_sample
 from unet_lessons.viz._common import rounded
 from unet_lessons.viz.style import PALETTE
 
+# Losses from 1 (the zero-noise baseline) down to a few hundredths: a log axis from 0.01 to 1.5
+LOSS_AXIS = dict(type="log", range=[-2, 0.18], tickvals=[0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1],
+                 ticktext=["0.01", "0.02", "0.05", "0.1", "0.2", "0.5", "1"])
+
 NOISE_DISPLAY_SCALE = 2.0  # noise has std 1: divide by 2 so +-2 std fills the [-1, 1] display range
 BASELINE_LABEL = "predict zero noise (MSE 1.0)"
 
@@ -68,29 +72,36 @@ def loss_curve_figure(history: list[float], held_out: dict[int, float] | None = 
     fig.add_hline(y=1.0, line=dict(color="gray", dash="dash", width=2), annotation_text=BASELINE_LABEL,
                   annotation_position="top right")
     fig.update_layout(title="Noise-prediction loss (MSE) while training", xaxis_title="training step",
-                      yaxis_title="MSE", yaxis_range=[0, 1.25], legend=dict(x=0.55, y=0.75))
+                      yaxis_title="MSE (log scale)", legend=dict(x=0.55, y=0.98))
+    fig.update_yaxes(**LOSS_AXIS)
     return fig
 
 
 def held_out_curves_figure(runs: dict[str, dict[int, float]], title: str) -> go.Figure:
     """Held-out loss against training steps for several runs; each legend entry ends with the last value.
 
+    On a log scale, where losses of 0.03 and 0.05 lie apart; the first run's line is the widest and each
+    later one is thinner and dashed, so a curve drawn on top of another leaves it visible.
+
     Args:
         runs: name -> ``{steps done: held-out loss}`` (as in :class:`unet_lessons.training.TrainingRun`).
         title: the figure's title.
     """
     symbols = ("circle", "diamond", "square", "triangle-up", "x")
+    dashes = ("solid", "dash", "dot", "dashdot", "longdash")
     fig = go.Figure()
     for i, (name, held_out) in enumerate(runs.items()):
         last_step, last_loss = max(held_out), held_out[max(held_out)]
         fig.add_trace(go.Scatter(
             x=list(held_out), y=rounded(held_out.values()), mode="lines+markers",
             name=f"{name}: {last_loss:.3f} at step {last_step}",
-            line=dict(color=PALETTE[i % len(PALETTE)], width=3), marker=dict(size=9, symbol=symbols[i % len(symbols)])))
+            line=dict(color=PALETTE[i % len(PALETTE)], width=max(2, 6 - 2 * i), dash=dashes[i % len(dashes)]),
+            marker=dict(size=max(7, 12 - 2 * i), symbol=symbols[i % len(symbols)])))
     fig.add_hline(y=1.0, line=dict(color="gray", dash="dash", width=2), annotation_text=BASELINE_LABEL,
                   annotation_position="top right")
-    fig.update_layout(title=title, xaxis_title="training step", yaxis_title="held-out MSE", yaxis_range=[0, 1.25],
-                      legend=dict(x=0.98, y=0.62, xanchor="right", yanchor="top"))
+    fig.update_layout(title=title, xaxis_title="training step", yaxis_title="held-out MSE (log scale)",
+                      legend=dict(x=0.98, y=0.9, xanchor="right", yanchor="top"))
+    fig.update_yaxes(**LOSS_AXIS)
     return fig
 
 
@@ -109,7 +120,7 @@ def denoising_figure(model: nn.Module, x0: torch.Tensor, schedule: NoiseSchedule
     noise = torch.randn(x0.shape, generator=torch.Generator().manual_seed(seed))
     model.eval()
     columns = ("clean x₀", "noisy x_t", "true noise", "predicted noise", "x₀ estimate")
-    fig, axes = plt.subplots(len(timesteps), len(columns), figsize=(2.6 * len(columns), 2.7 * len(timesteps) + 0.5),
+    fig, axes = plt.subplots(len(timesteps), len(columns), figsize=(2.3 * len(columns), 1.65 * len(timesteps) + 0.55),
                              squeeze=False)
     for row, t in enumerate(timesteps):
         x_t, predicted, estimate = _denoise(model, x0, t, noise, schedule)
