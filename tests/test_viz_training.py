@@ -46,6 +46,7 @@ def test_loss_curve_figure_traces_and_baseline():
     assert list(held_out.x) == [0, 4]
     assert fig.layout.shapes[0].y0 == 1.0 and fig.layout.annotations[0].text == BASELINE_LABEL
     assert fig.layout.yaxis.type == "log" and 10 ** fig.layout.yaxis.range[1] > 1.0  # the baseline is in view
+    assert 10 ** fig.layout.annotations[0].y == 1.0  # its label too: a log axis places annotations by log10
 
 
 def test_held_out_curves_figure_one_labelled_curve_per_run():

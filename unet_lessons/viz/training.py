@@ -18,6 +18,7 @@ from unet_lessons.viz.style import PALETTE
 # Losses from 1 (the zero-noise baseline) down to a few hundredths: a log axis from 0.01 to 1.5
 LOSS_AXIS = dict(type="log", range=[-2, 0.18], tickvals=[0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1],
                  ticktext=["0.01", "0.02", "0.05", "0.1", "0.2", "0.5", "1"])
+LOSS_LEGEND = dict(x=0.02, y=0.03, xanchor="left", yanchor="bottom")  # bottom left, where the curves are not
 
 NOISE_DISPLAY_SCALE = 2.0  # noise has std 1: divide by 2 so +-2 std fills the [-1, 1] display range
 BASELINE_LABEL = "predict zero noise (MSE 1.0)"
@@ -69,12 +70,9 @@ def loss_curve_figure(history: list[float], held_out: dict[int, float] | None = 
         fig.add_trace(go.Scatter(x=list(held_out), y=rounded(held_out.values()), mode="lines+markers",
                                  name="held-out loss", line=dict(color=PALETTE[1], width=3, dash="dot"),
                                  marker=dict(size=10, symbol="diamond")))
-    fig.add_hline(y=1.0, line=dict(color="gray", dash="dash", width=2), annotation_text=BASELINE_LABEL,
-                  annotation_position="top right")
     fig.update_layout(title="Noise-prediction loss (MSE) while training", xaxis_title="training step",
-                      yaxis_title="MSE (log scale)", legend=dict(x=0.55, y=0.98))
-    fig.update_yaxes(**LOSS_AXIS)
-    return fig
+                      yaxis_title="MSE (log scale)", legend=LOSS_LEGEND)
+    return _on_loss_axis(fig)
 
 
 def held_out_curves_figure(runs: dict[str, dict[int, float]], title: str) -> go.Figure:
@@ -95,12 +93,18 @@ def held_out_curves_figure(runs: dict[str, dict[int, float]], title: str) -> go.
         fig.add_trace(go.Scatter(
             x=list(held_out), y=rounded(held_out.values()), mode="lines+markers",
             name=f"{name}: {last_loss:.3f} at step {last_step}",
-            line=dict(color=PALETTE[i % len(PALETTE)], width=max(2, 6 - 2 * i), dash=dashes[i % len(dashes)]),
+            line=dict(color=PALETTE[i % len(PALETTE)], width=max(3, 6 - 1.5 * i), dash=dashes[i % len(dashes)]),
             marker=dict(size=max(7, 12 - 2 * i), symbol=symbols[i % len(symbols)])))
-    fig.add_hline(y=1.0, line=dict(color="gray", dash="dash", width=2), annotation_text=BASELINE_LABEL,
-                  annotation_position="top right")
     fig.update_layout(title=title, xaxis_title="training step", yaxis_title="held-out MSE (log scale)",
-                      legend=dict(x=0.98, y=0.9, xanchor="right", yanchor="top"))
+                      legend=LOSS_LEGEND)
+    return _on_loss_axis(fig)
+
+
+def _on_loss_axis(fig: go.Figure) -> go.Figure:
+    """The log loss axis and the zero-noise baseline at 1, labelled (a log axis places annotations by log10)."""
+    fig.add_hline(y=1.0, line=dict(color="gray", dash="dash", width=2))
+    fig.add_annotation(text=BASELINE_LABEL, x=1, xref="paper", xanchor="right", y=0, yref="y", yanchor="bottom",
+                       showarrow=False)
     fig.update_yaxes(**LOSS_AXIS)
     return fig
 
