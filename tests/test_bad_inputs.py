@@ -54,6 +54,7 @@ CASES = [
     ("hourglass unknown highlight", lambda o: hourglass_figure(CONFIG, highlight="Convolution"), ["highlight"]),
     ("forward t a string", lambda o: o.model(o.x, "500", o.y), ["t must be timesteps", "str"]),
     ("forward t None", lambda o: o.model(o.x, None, o.y), ["t must be timesteps", "NoneType"]),
+    ("forward t a list of strings", lambda o: o.model(o.x, ["1", "2"], o.y), ["t must be timesteps", "list"]),
     ("forward t negative", lambda o: o.model(o.x, torch.tensor([-3, 5]), o.y), ["t holds negative", "-3"]),
     ("forward t wrong length", lambda o: o.model(o.x, torch.tensor([1, 2, 3]), o.y), ["t must be one timestep", "[2]"]),
     ("forward x 3-d", lambda o: o.model(o.x[0], o.t, o.y), ["x must be a 4-D tensor", "x[None]"]),
@@ -127,3 +128,11 @@ def test_a_preset_or_its_name_builds_the_same_model():
         assert UNet("tiny").config == UNet(preset).config == preset.config
     assert [row.name for row in trace_shapes("tiny")] == [row.name for row in trace_shapes(preset.config)]
     assert count_parameters_by_level(UNet(preset)) == count_parameters_by_level(UNet(preset.config))
+
+
+def test_timesteps_as_a_number_or_a_list_still_work():
+    things = Things()
+    with torch.no_grad():
+        expected = things.model(things.x, torch.tensor([500, 500]), things.y)
+        assert torch.equal(things.model(things.x, 500, things.y), expected)
+        assert torch.equal(things.model(things.x, [500, 500], things.y), expected)

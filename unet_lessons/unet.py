@@ -292,13 +292,16 @@ class UNet(nn.Module):
                 f"x is {height}x{width} but this UNet was built for image_size={config.image_size}; "
                 f"resize the input to {config.image_size}x{config.image_size} or build a UNet with that image_size."
             )
-        if (t is None or isinstance(t, (str, bool)) or not isinstance(t, (torch.Tensor, int, float))
-                or (isinstance(t, torch.Tensor) and (t.dtype == torch.bool or t.is_complex()))):
-            kind = t.dtype if isinstance(t, torch.Tensor) else f"{type(t).__name__} {t!r}"[:60]
+        given = t
+        if t is not None and not isinstance(t, (str, bool, torch.Tensor)):
+            try:
+                t = torch.as_tensor(t, device=x.device)  # a number, or a list of numbers
+            except (TypeError, ValueError, RuntimeError):
+                pass
+        if not isinstance(t, torch.Tensor) or t.dtype == torch.bool or t.is_complex():
+            kind = t.dtype if isinstance(t, torch.Tensor) else f"{type(given).__name__} {given!r}"[:60]
             raise ValueError(f"t must be timesteps, a number tensor [{batch}] (or one int or float); got {kind}. "
                              "e.g. model(x, torch.tensor([500])) or model(x, 500).")
-        if not isinstance(t, torch.Tensor):
-            t = torch.as_tensor(t, device=x.device)
         if t.dim() == 0:
             t = t.expand(batch)  # one timestep for the whole batch
         if t.dim() != 1 or t.shape[0] != batch:
