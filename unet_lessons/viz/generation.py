@@ -6,6 +6,8 @@ import matplotlib.pyplot as plt
 import torch
 from matplotlib.figure import Figure
 
+from unet_lessons.training import check_images
+
 _MARKERS = ("o", "s", "^", "D", "v", "P")
 
 
@@ -17,12 +19,10 @@ def _show(ax, image: torch.Tensor) -> None:
     ax.set_yticks([])
 
 
-def _check_images(images, argument: str, labels=None, labels_argument: str = "") -> None:
-    """A ValueError naming the argument unless ``images`` is [N, C, H, W] (and ``labels`` is [N])."""
-    if not isinstance(images, torch.Tensor) or images.dim() != 4:
-        got = list(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
-        raise ValueError(f"{argument} must be images [N, 1, H, W] in [-1, 1]; got {got}. For one image use image[None].")
-    if labels is not None and (not isinstance(labels, torch.Tensor) or labels.shape != images.shape[:1]):
+def _check_labels(images: torch.Tensor, argument: str, labels, labels_argument: str) -> None:
+    """A ValueError naming the argument unless ``images`` is [N, C, H, W] and ``labels`` is [N]."""
+    check_images(images, argument)
+    if not isinstance(labels, torch.Tensor) or labels.shape != images.shape[:1]:
         got = list(labels.shape) if isinstance(labels, torch.Tensor) else type(labels).__name__
         raise ValueError(f"{labels_argument} must hold one label per image of {argument}, shape [{len(images)}]; "
                          f"got {got}.")
@@ -43,8 +43,8 @@ def class_grid_figure(samples: torch.Tensor, sample_labels: torch.Tensor, real: 
         class_names: one name per class, by label.
         title: the figure's title (say how the samples were drawn).
     """
-    _check_images(samples, "samples", sample_labels, "sample_labels")
-    _check_images(real, "real", real_labels, "real_labels")
+    _check_labels(samples, "samples", sample_labels, "sample_labels")
+    _check_labels(real, "real", real_labels, "real_labels")
     columns = len(class_names)
     per_class = {name: [images[labels == c] for c in range(columns)]
                  for name, images, labels in (("real", real, real_labels), ("samples", samples, sample_labels))}
@@ -113,7 +113,7 @@ def quality_figure(accuracy: dict[tuple[int, float], float], real_accuracy: floa
 
 def image_row_figure(images: torch.Tensor, title: str, columns: int = 8) -> Figure:
     """Greyscale images [N, 1, H, W] in [-1, 1], ``columns`` per row, under a title."""
-    _check_images(images, "images")
+    check_images(images, "images")
     rows = -(-len(images) // columns)  # ceiling division
     fig, axes = plt.subplots(rows, columns, figsize=(1.3 * columns, 1.3 * rows + 0.7), squeeze=False)
     for index, ax in enumerate(axes.flat):
