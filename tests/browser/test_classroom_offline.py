@@ -131,3 +131,38 @@ def test_slide_deck_opens_offline(offline, classroom_url, artifacts, name):
         wait_until(lambda: figure_slide.evaluate("s => s.classList.contains('present')"), 10, "the figure slide")
         offline.wait_for_timeout(1500)  # reveal's slide transition
         offline.screenshot(path=str(artifacts / f"slide_{name}_figure.png"))
+
+
+# What of a figure its legend must not cover: annotations (the hourglass's notes) and titles.
+OVERLAPS = """plot => {
+    const legend = plot.querySelector('.legend');
+    if (!legend) return [];
+    const L = legend.getBoundingClientRect();
+    return [...plot.querySelectorAll('.annotation, .gtitle, .g-xtitle, .g-ytitle, .g-x2title, .g-y2title')]
+        .map(item => [item.textContent.slice(0, 50), item.getBoundingClientRect()])
+        .filter(([text, A]) => A.width > 0 && text.trim() && !(A.right <= L.left || A.left >= L.right
+                                                               || A.bottom <= L.top || A.top >= L.bottom))
+        .map(([text]) => text);
+}"""
+
+
+@pytest.mark.parametrize("name", LESSONS)
+def test_no_legend_covers_a_note_or_a_title_on_a_slide(offline, classroom_url, artifacts, name):
+    # A figure taller than a slide's room is drawn smaller; the legend must still sit clear of the figure's
+    # notes and titles (the hourglass's legend once covered its bottom row and its time-embedding note).
+    offline.goto(f"{classroom_url}/slides/{name}.slides.html", wait_until="load")
+    wait_until(lambda: offline.locator(".reveal.ready").count() == 1, 60, "reveal.js to initialise")
+    slides = offline.locator(".reveal .slides > section > section:has(.js-plotly-plot)")
+    covered = {}
+    for index in range(slides.count()):
+        slide = slides.nth(index)
+        offline.evaluate("""s => { const slide = s.parentElement;
+            location.hash = `#/${[...slide.parentElement.children].indexOf(slide)}/${[...slide.children].indexOf(s)}`; }""",
+                         slide.element_handle())
+        wait_until(lambda: slide.evaluate("s => s.classList.contains('present')"), 10, "the figure slide")
+        offline.wait_for_timeout(1200)  # reveal's transition, then the figure's drawing at the slide's width
+        for figure, texts in enumerate(slide.locator(".js-plotly-plot").evaluate_all(f"plots => plots.map({OVERLAPS})")):
+            if texts:
+                covered[f"figure slide {index}, figure {figure}"] = texts
+                offline.screenshot(path=str(artifacts / f"slide_{name}_covered_{index}.png"))
+    assert not covered, f"{name}: a legend covers {covered}"

@@ -242,7 +242,9 @@ def cost_by_part_figure(config_or_model: UNetConfig | UNet) -> go.Figure:
         xaxis=dict(title="percent of the model's total", ticksuffix="%",
                    range=[0, 1.15 * max(shares["params"] + shares["flops"])]),  # room for the outside labels
         yaxis=dict(autorange="reversed", ticksuffix=" "),
-        legend=dict(orientation="h", x=0.5, xanchor="center", y=-0.15, yanchor="top"),
+        # Inside the plot, top right, where the first levels' bars are short: under the axis it touched
+        # the axis title on a slide.
+        legend=dict(x=0.99, xanchor="right", y=0.99, yanchor="top", bgcolor="rgba(255, 255, 255, 0.9)"),
     )
     return figure
 

@@ -122,8 +122,9 @@ def shape_plot(trace: UNetConfig | UNet | Iterable[TraceRow]) -> go.Figure:
     figure.update_xaxes(title_text="block # in forward order (as in shape_table)", row=2, col=1)
     figure.update_layout(
         title=dict(text="Resolution and channels along the forward pass"),
-        height=650, hovermode="closest", margin=dict(l=90, r=20, t=90, b=60),
-        legend=dict(orientation="h", x=0, y=1.0, xanchor="left", yanchor="bottom"),
+        # The legend under the axis title: above the plot, two rows of it ran into the title on a slide.
+        height=650, hovermode="closest", margin=dict(l=90, r=20, t=60, b=140),
+        legend=dict(orientation="h", x=0, y=-0.16, xanchor="left", yanchor="top"),
     )
     return figure
 
