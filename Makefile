@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout 300
 
-.PHONY: lab test test-notebooks unit notebooks bench course-model slides site clean
+.PHONY: lab test test-notebooks unit notebooks bench course-model slides site hub grading clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +16,7 @@ $(VENV)/.lab-installed: requirements.txt pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q --no-deps -e .
 	touch $@
 
-$(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.lab-installed
+$(VENV)/.dev-installed: requirements-dev.txt classroom/requirements.txt $(VENV)/.lab-installed
 	$(BIN)/pip install -q -r requirements-dev.txt
 	touch $@
 
@@ -67,6 +67,17 @@ slides: $(VENV)/.dev-installed
 ## The offline course pack in build/site/: every lesson as a static page with its stored outputs, an index.
 site: $(VENV)/.dev-installed
 	$(BIN)/python -m classroom.build site
+
+## A JupyterHub for a class on http://127.0.0.1:8000, for a lecturer to try: students log in with any name and
+## the password it prints, nbgitpuller gives each their own copy of the course, JupyterLab opens lesson 00.
+## Needs Node.js 20 or newer (its proxy is installed with npm ci the first time). classroom/hub/ says more.
+hub: $(VENV)/.dev-installed
+	$(BIN)/python -m classroom.hub.launch
+
+## The lessons' exercises as nbgrader assignments in build/nbgrader/ (source/ with solutions, release/ for
+## students); autograde there with nbgrader (README, "Teaching a class").
+grading: $(VENV)/.dev-installed
+	$(BIN)/python -m classroom.grading
 
 clean:
 	rm -rf $(VENV) .pytest_cache build
