@@ -77,15 +77,13 @@ def main() -> None:
     spawn_alone = first.spawn_seconds
     spawn_together = [s.spawn_seconds for s in others]
     peak_rss = max(p[0] for _, peaks in together.values() for p in peaks.values())
-    cores = os.cpu_count()
     section.add_text(
-        f"Machine: {cores} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB. Spawn (login to a ready server): "
+        f"Machine: {os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB. Spawn (login to a ready server): "
         f"{spawn_alone:.1f} s alone, median {statistics.median(spawn_together or [0]):.1f} s "
         f"(max {max(spawn_together or [0]):.1f} s) for {len(others)} at once. Hub {hub_rss / MIB:.0f} MiB, "
         f"proxy {proxy_rss / MIB:.0f} MiB RSS with {CLASS_SIZE} students. Largest peak per student here "
-        f"{peak_rss / MIB:.0f} MiB RSS; lesson 07 is the heaviest lesson (its kernel alone peaks at ~650 MiB with "
-        f"2 threads, benchmarks/notebooks.py), so 1 GiB per student is the limit to give, and TLJH's rule sizes "
-        f"a class as students x 1 GiB + {TLJH_OVERHEAD_MIB} MiB.")
+        f"{peak_rss / MIB:.0f} MiB RSS (server and kernel). The heaviest lesson's kernel is in the notebooks "
+        f"section; with 1 GiB per student, TLJH's rule sizes a class as students x 1 GiB + {TLJH_OVERHEAD_MIB} MiB.")
     section.publish()
 
 

@@ -89,8 +89,10 @@ def hub_environment(state: Path, port: int, password: str, admin_password: str, 
 
 
 def current_branch() -> str:
-    return subprocess.run(["git", "rev-parse", "--abbrev-ref", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                          check=True).stdout.strip()
+    """The branch of this checkout that nbgitpuller pulls (``main`` when the checkout is a detached commit)."""
+    branch = subprocess.run(["git", "rev-parse", "--abbrev-ref", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                            check=True).stdout.strip()
+    return "main" if branch == "HEAD" else branch
 
 
 @contextmanager
