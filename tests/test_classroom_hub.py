@@ -57,7 +57,9 @@ def lesson_run(hub, students):
     async def everyone():
         return await asyncio.gather(*(run(student) for student in students))
 
-    seconds = asyncio.run(everyone())
+    # In its own thread: the browser tests' playwright leaves an event loop running in this one.
+    with ThreadPoolExecutor(1) as runner:
+        seconds = runner.submit(asyncio.run, everyone()).result()
     return seconds, seen
 
 
