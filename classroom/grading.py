@@ -66,13 +66,9 @@ def parse_exercise(source: str) -> Exercise | None:
     lines = source.splitlines()
     given, stub = [], []
     for statement in tree.body[:-1]:
-        text = "\n".join(lines[statement.lineno - 1 - _decorators(statement):statement.end_lineno])
+        text = "\n".join(lines[statement.lineno - 1:statement.end_lineno])
         (stub if defined_names([statement]) & set(names) else given).append(text)
     return Exercise("\n".join(given), "\n".join(stub), ast.get_source_segment(source, last.value), names)
-
-
-def _decorators(statement: ast.stmt) -> int:
-    return len(getattr(statement, "decorator_list", []))
 
 
 def defined_names(statements: list[ast.stmt]) -> set[str]:

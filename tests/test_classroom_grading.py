@@ -2,7 +2,6 @@
 0 points as released and full points with the lesson's own solutions typed in."""
 
 import re
-import shutil
 from pathlib import Path
 
 import nbformat
@@ -120,4 +119,3 @@ def test_an_exercise_whose_solution_is_prose_only_is_refused_naming_it(tmp_path)
     nbformat.write(notebook, lesson)
     with pytest.raises(ValueError, match="defines answer"):
         build_course(tmp_path / "course", notebooks=tmp_path)
-    shutil.rmtree(tmp_path / "course")

@@ -32,7 +32,6 @@ class Student:
     token: str
     pid: int | None = None
     kernel_id: str | None = None
-    kernel_pid: int | None = None
     spawn_seconds: float | None = None
     errors: list[str] = field(default_factory=list)
 

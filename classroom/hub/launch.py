@@ -96,28 +96,29 @@ def current_branch() -> str:
 
 
 @contextmanager
-def running_hub(state: Path, port: int = 0, log: Path | None = None, timeout: float = 90):
+def running_hub(state: Path, port: int = 0, timeout: float = 90):
     """Start the hub in the background, wait until its API answers, yield a ``Hub``; stop it afterwards."""
     state.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
     hub = Hub(f"http://127.0.0.1:{port}", secrets.token_hex(32), secrets.token_urlsafe(12),
               secrets.token_urlsafe(32), state, None)
     env = hub_environment(state, port, hub.password, hub.admin_password, hub.api_token)
-    with open(log or state / "hub.log", "w") as output:
+    log = state / "hub.log"
+    with open(log, "w") as output:
         hub.process = subprocess.Popen([sys.executable, "-m", "jupyterhub", "-f", str(HERE / "jupyterhub_config.py")],
                                        cwd=state, env=env, stdout=output, stderr=subprocess.STDOUT)
         try:
             deadline = time.monotonic() + timeout
             while True:
                 if hub.process.poll() is not None:
-                    raise RuntimeError(f"the hub exited with {hub.process.returncode}; see {log or state / 'hub.log'}")
+                    raise RuntimeError(f"the hub exited with {hub.process.returncode}; see {log}")
                 try:
                     if hub.api("GET", "").status_code == 200:
                         break
                 except requests.ConnectionError:
                     pass
                 if time.monotonic() > deadline:
-                    raise RuntimeError(f"the hub did not answer within {timeout:.0f} s; see {log or state / 'hub.log'}")
+                    raise RuntimeError(f"the hub did not answer within {timeout:.0f} s; see {log}")
                 time.sleep(0.5)
             yield hub
         finally:

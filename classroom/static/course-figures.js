@@ -18,15 +18,15 @@
     // again from scratch: plotly keeps the legend height measured at the first drawing (at plotly's default
     // width, the legend wraps into more rows), and a legend below the plot stayed too high (it covered the
     // hourglass's bottom row). Later changes of width only resize it.
-    var drawnAtWidth = element.offsetWidth;
+    var drawnWithWidth = element.offsetWidth > 0;
     new ResizeObserver(function () {
       if (!element.offsetWidth || !element.classList.contains("js-plotly-plot")) {
         return;
       }
-      if (drawnAtWidth) {
+      if (drawnWithWidth) {
         window.Plotly.Plots.resize(element);
       } else {
-        drawnAtWidth = element.offsetWidth;
+        drawnWithWidth = true;
         window.Plotly.purge(element);
         draw();
       }
