@@ -57,7 +57,7 @@ def exporter_config(template: str) -> Config:
     """nbconvert settings shared by pages and decks: our template, and every script from ``_static/``."""
     config = Config()
     config.TemplateExporter.extra_template_basedirs = [str(TEMPLATES)]
-    config.TemplateExporter.extra_template_paths = [str(TEMPLATES)]  # for the shared plotly_output macro
+    config.TemplateExporter.extra_template_paths = [str(TEMPLATES)]  # for the shared figure macros
     config.HTMLExporter.template_name = template
     # Plotly's own mimetype first: our templates draw it; nbconvert alone would print nothing.
     config.NbConvertBase.display_data_priority = [

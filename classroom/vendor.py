@@ -78,6 +78,12 @@ PACKAGES = (
                "mathjax"),
 )
 
+# The accessibility audit of the browser tests (tests/browser/test_accessibility.py): fetched and checked the
+# same way, but loaded by the tests only, never copied into a page.
+AXE_CORE = NpmPackage("axe-core", "4.14.1",
+                      "sha512-FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ==",
+                      ("LICENSE", "axe.min.js"), "axe-core")
+
 
 def check_integrity(data: bytes, integrity: str) -> None:
     """Raise ``ValueError`` unless ``data`` has the sha512 digest written in ``integrity``.

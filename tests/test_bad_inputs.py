@@ -5,6 +5,7 @@ data, quality and the figure builders. Every case runs on fresh objects; afterwa
 every tensor handed in must be exactly as they were.
 """
 
+import plotly.graph_objects as go
 import pytest
 import torch
 from torch import nn
@@ -17,8 +18,10 @@ from unet_lessons.quality import Classifier, class_accuracy
 from unet_lessons.sampling import ancestral_sample, ddim_sample, ddim_step, sampling_steps
 from unet_lessons.training import NoiseSchedule, drop_labels, ema_model, predict_x0, q_sample, train
 from unet_lessons.unet import UNet
+from unet_lessons.viz.alt_text import describe
 from unet_lessons.viz.generation import class_grid_figure, image_row_figure
 from unet_lessons.viz.hourglass import hourglass_figure
+from unet_lessons.viz.training import loss_curve_figure
 
 CONFIG = UNetConfig(image_size=16, base_channels=16, channel_mults=(1, 2), num_res_blocks=1,
                     attention_resolutions=(8,), groups=8, num_classes=3)
@@ -99,6 +102,9 @@ CASES = [
     ("class grid labels of another length", lambda o: class_grid_figure(o.x, torch.tensor([0]), o.x, o.y, ("a", "b", "c"), "t"),
      ["labels"]),
     ("image row a 3-d tensor", lambda o: image_row_figure(o.x[0], "title"), ["images"]),
+    ("loss curve of no steps", lambda o: loss_curve_figure([]), ["history", "train()"]),
+    ("alt text empty", lambda o: describe(go.Figure(), "  "), ["alt"]),
+    ("alt text on a tensor", lambda o: describe(o.x, "a tensor"), ["figure", "Tensor"]),
 ]
 
 

@@ -15,6 +15,7 @@ from unet_lessons.analysis import (
 from unet_lessons.configs import PRESETS, UNetConfig
 from unet_lessons.unet import UNet
 from unet_lessons.viz._common import cached_trace, format_shape, meta_model, rounded
+from unet_lessons.viz.alt_text import alternative_of
 from unet_lessons.viz.breakdown import breakdown_figure, breakdown_table
 from unet_lessons.viz.hourglass import BOX_LABELS, hourglass_figure
 from unet_lessons.viz.scaling import KNOBS, scaling_figure, scaling_rows
@@ -381,3 +382,99 @@ def test_breakdown_shows_the_class_embedding_as_its_own_part():
     assert "class_embed" in breakdown_table(config) and "704" in breakdown_table(config)  # 11 rows x 64
     assert parameters_by_family(meta_unet(config))["class embedding"] == 704
     assert "class embedding" not in parameters_by_family(meta_unet(CONFIGS["tiny"]))
+
+
+# --- text alternatives -------------------------------------------------------------------------------------
+
+def described(figure) -> tuple[str, list[list[str]]]:
+    """The figure's alt text and its table rows; both must exist, the alt short enough to read as a caption."""
+    alternative = alternative_of(figure)
+    assert alternative is not None and alternative["alt"]
+    assert len(alternative["alt"]) <= 420, alternative["alt"]
+    return alternative["alt"], alternative["table"]["rows"]
+
+
+@pytest.mark.parametrize("name", ["chapter_example", "ddpm_topology"])
+def test_breakdown_describes_its_bars(name):
+    model = meta_unet(CONFIGS[name])
+    total = count_parameters(model)
+    figure = breakdown_figure(model)
+    alt, rows = described(figure)
+    assert f"where the {total:,} parameters are" in alt
+    component, count = max(count_parameters_by_component(model).items(), key=lambda item: item[1])
+    assert f"{component} {count / 1e6:.1f}M ({100 * count / total:.1f}%)" in alt
+    by_kind = count_parameters_by_kind(model)
+    assert f"ResBlocks {by_kind['ResBlock'] / 1e6:.1f}M" in alt
+    plotted = [(bar, count) for trace in figure.data for bar, count in zip(trace.y, trace.x)]
+    assert len(rows) == len(plotted)  # one row per bar, in the figure's order
+    assert [(row[1], int(row[2].replace(",", ""))) for row in rows] == plotted
+    assert sum(int(row[2].replace(",", "")) for row in rows if row[0] == "by component") == total
+
+
+def test_hourglass_describes_every_block():
+    config = CONFIGS["chapter_example"]
+    rows = trace_shapes(config)
+    figure = hourglass_figure(config)
+    alt, table_rows = described(figure)
+    assert f"{len(rows)} blocks, {sum(row.params for row in rows):,} parameters" in alt
+    assert f"from 64x64 to {config.bottleneck_resolution}x{config.bottleneck_resolution}" in alt
+    assert f"{sum(row.skip_from is not None for row in rows)} skip arrows" in alt
+    assert f"{max(row.out_shape[1] for row in rows if len(row.out_shape) == 4)}." in alt
+    assert "Highlighted" not in alt
+    assert [row[1] for row in table_rows] == [row.name for row in rows]  # one row per block, in forward order...
+    assert len(table_rows) == len(boxes(figure))  # ...and so one per box
+    assert [row[4] for row in table_rows] == [format_shape(row.out_shape) for row in rows]
+    assert [row[5] for row in table_rows] == [f"{row.params:,}" for row in rows]
+
+
+def test_hourglass_description_names_the_highlight():
+    figure = hourglass_figure(CONFIGS["chapter_example"], highlight="Attention")
+    alt, rows = described(figure)
+    emphasised = [name for name, box in boxes(figure).items() if box.opacity == 1.0]
+    assert f"Highlighted: Attention ({len(emphasised)} blocks)" in alt
+    assert sorted(row[1] for row in rows if row[-1] == "yes") == sorted(emphasised)
+    alt, _ = described(hourglass_figure(CONFIGS["tiny"], highlight="skip"))
+    assert "Highlighted: skip (the skip arrows)" in alt
+
+
+def test_shape_plot_describes_every_plotted_block():
+    config = CONFIGS["chapter_example"]
+    spatial = [row for row in trace_shapes(config) if len(row.out_shape) == 4]
+    figure = shape_plot(config)
+    alt, rows = described(figure)
+    markers = [trace for trace in figure.data if trace.name in {row.kind for row in spatial} and trace.yaxis == "y"]
+    assert len(rows) == sum(len(trace.x) for trace in markers) == len(spatial)  # one row per plotted block
+    assert [int(row[0]) for row in rows] == [row.index for row in spatial]
+    assert [int(row[5]) for row in rows] == [row.out_shape[1] for row in spatial]
+    assert f"({len(spatial)} blocks" in alt
+    assert f"from 64x64 down to {config.bottleneck_resolution}x{config.bottleneck_resolution}" in alt
+    channels = [row.out_shape[1] for row in spatial]
+    assert f"from {min(channels)} to {max(channels)}" in alt
+    concatenating = [row for row in spatial if row.skip_from is not None]
+    assert f"the {len(concatenating)} decoder ResBlocks" in alt
+    assert f"up to {max(row.in_shape[1] for row in concatenating)} channels" in alt
+
+
+def test_scaling_figure_describes_every_setting():
+    config = CONFIGS["chapter_example"]
+    figure = scaling_figure(config)
+    alt, rows = described(figure)
+    baseline = count_parameters(meta_unet(config))
+    assert f"(baseline {baseline:,})" in alt
+    wide = next(row for row in scaling_rows(config, "base_channels") if row["setting"] == "x2 (256)")
+    assert f"base_channels x2 (256): measured ×{wide['ratio']:.2f}, rule ×4.00" in alt
+    measured = [trace for trace in figure.data if trace.type == "bar" and trace.name == "measured"]
+    assert len(rows) == sum(len(trace.y) for trace in measured)  # every setting is valid: one row per bar
+    assert [int(row[2].replace(",", "")) for row in rows] == [count for trace in measured for count in trace.y]
+    assert [row[3] for row in rows].count("baseline") == len(KNOBS)
+
+
+def test_scaling_description_lists_the_skipped_settings():
+    small = UNetConfig(image_size=16, base_channels=32, channel_mults=(1, 2, 2, 2), attention_resolutions=())
+    figure = scaling_figure(small)
+    alt, rows = described(figure)
+    assert "Skipped, as no valid configuration: 2 settings." in alt and "levels: no valid change" in alt
+    bars = sum(len(trace.y) for trace in figure.data if trace.type == "bar" and trace.name == "measured")
+    skipped = [row for row in rows if row[5].startswith("skipped")]
+    assert len(rows) == bars + len(skipped) and len(skipped) == 2
+    assert any("groups" in row[5] for row in skipped) and any("image_size" in row[5] for row in skipped)

@@ -9,6 +9,7 @@ from unet_lessons.analysis import attention_costs_by_level
 from unet_lessons.attention import AttentionBlock
 from unet_lessons.configs import UNetConfig
 from unet_lessons.data import sample_photo
+from unet_lessons.viz.alt_text import alternative_of, png_output
 from unet_lessons.viz.attention_maps import attention_cost_figure, attention_map_figure
 
 
@@ -54,3 +55,35 @@ def test_attention_cost_figure_plots_the_rows():
     assert list(fig.data[4].y) == [row["attention_matrix_bytes"] / 2**20 for row in rows]
     assert fig.layout.yaxis2.type == "log" and fig.layout.yaxis3.type == "log"
     assert sum("(attn)" in label for label in fig.data[0].x) == sum(row["has_attention"] for row in rows)
+
+
+def test_attention_map_figure_says_what_its_images_show(weights):
+    fig = attention_map_figure(sample_photo(24), weights, query_x=4, query_y=1, head=1)
+    alternative = alternative_of(fig)
+    assert "table" not in alternative  # images only
+    alt = alternative["alt"]
+    row = weights[0, 1, 1 * 6 + 4]
+    assert "6x6 feature map" in alt and "(x=4, y=1)" in alt and "all 36 key pixels (head 1 of 2)" in alt
+    assert f"Largest weight {row.max().item():.4f}" in alt and f"own {row[1 * 6 + 4].item():.4f}" in alt
+    assert f"{1 / 36:.4f} to every pixel" in alt
+    assert png_output(fig)[1]["alt"] == alt  # what the explorer's PNG output carries
+    titled = attention_map_figure(sample_photo(24), weights, 0, 0, vmax=0.5, title="Random q and k")
+    assert alternative_of(titled)["alt"].endswith("Titled “Random q and k”.")
+    assert "colour scale 0 to 0.5000" in alternative_of(titled)["alt"]
+
+
+def test_attention_cost_figure_describes_every_resolution():
+    config = UNetConfig()
+    rows = attention_costs_by_level(config)
+    fig = attention_cost_figure(rows)
+    alternative = alternative_of(fig)
+    alt, table_rows = alternative["alt"], alternative["table"]["rows"]
+    assert len(alt) <= 420
+    assert all(len(trace.x) == len(table_rows) for trace in fig.data)  # one row per group of bars
+    assert [row[0] for row in table_rows] == [f"{r}x{r}" for r in config.level_resolutions]
+    assert [row[7] for row in table_rows] == list(fig.data[4].text)
+    attended = ", ".join(f"{r}x{r}" for r in config.level_resolutions if r in config.attention_resolutions)
+    assert f"attention at {attended})" in alt
+    first, last = rows[0], rows[-1]
+    assert f"attention {first['attention_flops'] / 1e9:.2f} at 64x64, {last['attention_flops'] / 1e9:.2f} at 8x8" in alt
+    assert f"{first['attention_matrix_bytes'] / 2**20:.3g} MiB at 64x64" in alt

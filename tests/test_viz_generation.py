@@ -9,6 +9,7 @@ import torch
 from unet_lessons.configs import UNetConfig
 from unet_lessons.training import NoiseSchedule
 from unet_lessons.unet import UNet
+from unet_lessons.viz.alt_text import alternative_of
 from unet_lessons.viz.generation import class_grid_figure, image_row_figure, quality_figure, trajectory_figure
 from unet_lessons.viz.generation_widgets import record_trajectory, sampler_explorer, trajectory_explorer
 
@@ -59,6 +60,43 @@ def test_quality_figure_draws_a_line_per_step_count_and_the_real_ceiling():
 def test_image_row_figure_fills_rows():
     fig = image_row_figure(torch.zeros(10, 1, 8, 8), "row", columns=4)
     assert len([ax for ax in fig.axes if ax.images]) == 10 and len(fig.axes) == 12
+    plt.close("all")
+
+
+def test_class_grid_alternative_names_the_classes_and_the_real_and_drawn_rows():
+    real, samples = torch.rand(6, 1, 8, 8) * 2 - 1, torch.rand(9, 1, 8, 8) * 2 - 1
+    fig = class_grid_figure(samples, torch.arange(3).repeat(3), real, torch.arange(3).repeat(2), NAMES, "w = 2")
+    alt = alternative_of(fig)["alt"]
+    assert "greyscale 8x8 images, one column per class (3: Cat, Ankle boot, T-shirt/top)" in alt
+    assert "2 rows of real images of the class on top" in alt and "3 rows of samples drawn for it" in alt
+    assert alt.endswith("Titled “w = 2”.") and "table" not in alternative_of(fig)
+    plt.close("all")
+
+
+def test_trajectory_alternative_lists_the_steps_shown():
+    frames = [(t, torch.zeros(1, 8, 8), torch.zeros(1, 8, 8)) for t in (999, 500, 0)]
+    alt = alternative_of(trajectory_figure(frames, "walk"))["alt"]
+    assert "one greyscale 8x8 image at 3 steps (columns, t = 999, 500, 0)" in alt and "walk" in alt
+    one_step = [(7, torch.zeros(1, 8, 8), torch.zeros(1, 8, 8))]  # as the trajectory explorer draws it
+    assert "at 1 step (columns, t = 7)" in alternative_of(trajectory_figure(one_step, "w"))["alt"]
+    plt.close("all")
+
+
+def test_quality_alternative_gives_every_accuracy_and_one_row_per_point():
+    accuracy = {(5, 0): 0.1, (5, 2): 0.6, (25, 0): 0.2, (25, 1.5): 0.875, (25, 2): 0.9}
+    fig = quality_figure(accuracy, 0.9, "q")
+    alternative = alternative_of(fig)
+    assert "5 steps: 10.0%, 60.0% at w = 0, 2; 25 steps: 20.0%, 87.5%, 90.0% at w = 0, 1.5, 2" in alternative["alt"]
+    assert "real images 90.0% (dashed line)" in alternative["alt"]
+    rows = alternative["table"]["rows"]
+    points = sum(len(line.get_xdata()) for line in fig.axes[0].get_lines()[:-1])  # without the real-images line
+    assert len(rows) == points == 5 and rows[3] == ["25", "1.5", "87.5%"]
+    plt.close("all")
+
+
+def test_image_row_alternative_says_how_many_images_in_how_many_rows():
+    alt = alternative_of(image_row_figure(torch.zeros(10, 1, 8, 8), "row", columns=4))["alt"]
+    assert alt == "A grid of 10 greyscale 8x8 images, 3 rows of up to 4. Titled “row”."
     plt.close("all")
 
 

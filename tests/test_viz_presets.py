@@ -6,6 +6,7 @@ import torch
 from unet_lessons.analysis import count_forward_flops, count_parameters, forward_memory
 from unet_lessons.configs import PRESETS
 from unet_lessons.unet import UNet
+from unet_lessons.viz.alt_text import alternative_of
 from unet_lessons.viz.presets import (
     GFLOP,
     MB,
@@ -121,3 +122,38 @@ def test_alternatives_measure_each_change():
 def test_an_invalid_alternative_says_why():
     with pytest.raises(ValueError, match="groups"):
         alternatives_rows(PRESETS["chapter_example"].config, {"odd": {"base_channels": 100}}, 1)
+
+
+def test_preset_figure_describes_every_preset():
+    rows = preset_cost_rows()  # as the lesson draws it: every preset
+    figure = preset_cost_figure(rows)
+    alternative = alternative_of(figure)
+    alt, table_rows = alternative["alt"], alternative["table"]["rows"]
+    assert len(alt) <= 420
+    (measured,) = [trace for trace in figure.data if trace.name == "parameters (measured)"]
+    assert len(table_rows) == len(measured.y) == len(PRESETS)  # one row per preset, in the figure's order
+    assert [row[0] for row in table_rows] == list(measured.y)
+    assert [row[1] for row in table_rows] == [f"{meta_count(PRESETS[name].config):,}" for name in PRESETS]
+    largest = max(PRESETS, key=lambda name: meta_count(PRESETS[name].config))
+    smallest = min(PRESETS, key=lambda name: count_forward_flops(PRESETS[name].config))
+    assert f"to {meta_count(PRESETS[largest].config) / 1e6:.1f}M ({largest})" in alt
+    assert f"GFLOPs from {count_forward_flops(PRESETS[smallest].config) / GFLOP:.1f} ({smallest})" in alt
+    assert f"{len(PRESETS)} presets" in alt
+
+
+def test_parts_figure_describes_every_part():
+    config = PRESETS["chapter_example"].config
+    figure = cost_by_part_figure(config)
+    alternative = alternative_of(figure)
+    alt, table_rows = alternative["alt"], alternative["table"]["rows"]
+    assert len(alt) <= 420
+    total = meta_count(config)
+    assert f"the {total:,} parameters" in alt and f"{count_forward_flops(config) / GFLOP:.1f} GFLOPs" in alt
+    parts = cost_by_part_rows(config)
+    heaviest = max(parts, key=lambda row: row["params"])
+    busiest = max(parts, key=lambda row: row["flops"])
+    assert f"Most parameters: {heaviest['part']} ({100 * heaviest['params'] / total:.1f}%)" in alt
+    assert f"Most compute: {busiest['part']} ({100 * busiest['flops'] / count_forward_flops(config):.1f}%)" in alt
+    assert all(len(trace.y) == len(table_rows) for trace in figure.data)  # one row per pair of bars
+    assert [row[0] for row in table_rows] == list(figure.data[0].y)
+    assert [row[2] for row in table_rows] == list(figure.data[0].text)  # the shares, as the bars print them

@@ -7,6 +7,8 @@ import torch.nn.functional as F
 from unet_lessons.analysis import count_parameters
 from unet_lessons.data import sample_photo
 from unet_lessons.resblock import ResBlock
+from unet_lessons.viz._common import rounded
+from unet_lessons.viz.alt_text import alternative_of
 from unet_lessons.viz.resblocks import group_statistics_figure, resblock_report
 
 
@@ -37,3 +39,24 @@ def test_resblock_report_is_seeded_and_rejects_bad_groups():
     assert resblock_report(16, 16, 4, photo) == resblock_report(16, 16, 4, photo)
     with pytest.raises(ValueError, match="in_channels=24 is not divisible by groups=16"):
         resblock_report(24, 32, 16, photo)
+
+
+def test_group_statistics_figure_describes_every_group():
+    before = torch.randn(1, 64, 8, 8, generator=torch.Generator().manual_seed(0)) * 2 + 1
+    fig = group_statistics_figure(before, F.group_norm(before, 32), groups=32)
+    alternative = alternative_of(fig)
+    alt, rows = alternative["alt"], alternative["table"]["rows"]
+    assert "each of the 32 groups of a [1, 64, 8, 8] feature map" in alt
+    means = rounded(before.reshape(32, -1).mean(dim=1).tolist())  # as plotted: four significant digits
+    assert f"Before: means {min(means):.3f} to {max(means):.3f}" in alt
+    assert "After: means 0.000 to 0.000, stds 1.000 to 1.000" in alt  # no "-0.000"
+    assert all(len(trace.x) == len(rows) for trace in fig.data)  # one row per group
+    assert [row[1] for row in rows] == [f"{mean:.3f}" for mean in means]
+
+
+def test_group_statistics_table_stays_short_for_many_groups():
+    before = torch.randn(1, 128, 4, 4)
+    fig = group_statistics_figure(before, F.group_norm(before, 128), groups=128)
+    alternative = alternative_of(fig)
+    assert [int(row[0]) for row in alternative["table"]["rows"]] == list(range(0, 128, 3))  # at most 60 rows
+    assert "The table lists one group in 3." in alternative["alt"]

@@ -1,6 +1,6 @@
 // Draws the lessons' stored plotly figures (application/vnd.plotly.v1+json outputs) with the local
 // plotly.js, in the course pack's pages and in the slide decks. Widgets' outputs use the same function
-// (course-widgets.js), so a figure looks the same wherever it is stored.
+// (course-widgets.js), so a figure looks and reads the same wherever it is stored.
 (function () {
   "use strict";
   var PLOTLY_MIME = "application/vnd.plotly.v1+json";
@@ -40,13 +40,61 @@
     return draw();
   }
 
-  window.courseDrawPlotlyFigure = drawPlotlyFigure;
+  // A figure's text alternative (unet_lessons.viz.alt_text: layout.meta = {alt, table}): the figure is drawn in a
+  // <figure> whose caption is the description (its accessible name), with the plotted numbers in a table
+  // under a <details>. Slides hide both from sight (course-pages.css), not from a screen reader.
+  function drawDescribedFigure(host, figure) {
+    var meta = (figure.layout || {}).meta;
+    if (!meta || !meta.alt) {
+      return drawPlotlyFigure(host, figure);
+    }
+    var container = document.createElement("figure");
+    container.className = "course-figure";
+    var plot = document.createElement("div");
+    var caption = document.createElement("figcaption");
+    caption.className = "course-alt";
+    caption.textContent = meta.alt;
+    container.appendChild(plot);
+    container.appendChild(caption);
+    if (meta.table) {
+      container.appendChild(dataTable(meta.table));
+    }
+    host.appendChild(container);
+    return drawPlotlyFigure(plot, figure);
+  }
+
+  function dataTable(data) {
+    var details = document.createElement("details");
+    details.className = "course-data";
+    var summary = document.createElement("summary");
+    summary.textContent = "The numbers in this figure";
+    var table = document.createElement("table");
+    var head = table.createTHead().insertRow();
+    data.columns.forEach(function (column) {
+      var cell = document.createElement("th");
+      cell.scope = "col";
+      cell.textContent = column;
+      head.appendChild(cell);
+    });
+    var body = table.createTBody();
+    data.rows.forEach(function (row) {
+      var line = body.insertRow();
+      row.forEach(function (value) {
+        line.insertCell().textContent = value;
+      });
+    });
+    details.appendChild(summary);
+    details.appendChild(table);
+    return details;
+  }
+
+  window.courseDrawPlotlyFigure = drawDescribedFigure;
 
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll('script[type="' + PLOTLY_MIME + '"]').forEach(function (tag) {
       var element = document.createElement("div");
       tag.parentElement.insertBefore(element, tag);
-      drawPlotlyFigure(element, JSON.parse(tag.textContent));
+      drawDescribedFigure(element, JSON.parse(tag.textContent));
     });
   });
 }());

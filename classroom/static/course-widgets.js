@@ -5,6 +5,7 @@
 (function () {
   "use strict";
   var PLOTLY_MIME = "application/vnd.plotly.v1+json";
+  var PNG_MIME = "image/png";
   var here = document.currentScript.src.replace(/[^/]*$/, "");
   // Font Awesome's fonts (widget icons) are loaded relative to this path.
   window.__jupyter_widgets_assets_path__ = here + "html-manager/dist/";
@@ -28,14 +29,63 @@
     }, 0);
   }
 
+  // A PNG in a widget's output gets the alt text its output stores (unet_lessons.viz.alt_text); the manager's
+  // image renderer, like JupyterLab's, leaves the image without one.
+  function addImageAlt(renderMime) {
+    var factory = renderMime.getFactory(PNG_MIME);
+    renderMime.addFactory({
+      safe: true,
+      mimeTypes: [PNG_MIME],
+      createRenderer: function (options) {
+        var renderer = factory.createRenderer(options);
+        var renderModel = renderer.renderModel.bind(renderer);
+        renderer.renderModel = function (model) {
+          return renderModel(model).then(function () {
+            var image = renderer.node.querySelector("img");
+            var alternative = (model.metadata || {})[PNG_MIME] || {};
+            if (image) {
+              image.alt = alternative.alt || "";
+            }
+          });
+        };
+        return renderer;
+      }
+    }, 0);
+  }
+
+  // What the manager leaves out for a keyboard or screen-reader user: a slider's handle is named by the
+  // slider's label, and an output area that scrolls can take the focus (so the keyboard can scroll it).
+  function completeForKeyboard() {
+    document.querySelectorAll(".widget-slider").forEach(function (slider) {
+      var label = slider.querySelector(".widget-label");
+      var handle = slider.querySelector(".noUi-handle");
+      if (label && handle && label.textContent.trim()) {
+        handle.setAttribute("aria-label", label.textContent.trim());
+      }
+    });
+    document.querySelectorAll(".widget-output").forEach(function (output) {
+      if (output.scrollHeight > output.clientHeight || output.scrollWidth > output.clientWidth) {
+        output.tabIndex = 0;
+      }
+    });
+  }
+
   // libembed-amd.js defines "@jupyter-widgets/html-manager" too: ask for it once the file has loaded.
   window.require(["@jupyter-widgets/html-manager/dist/libembed-amd"], function (embed) {
     window.require(["@jupyter-widgets/html-manager"], function (htmlManager) {
       var setState = htmlManager.HTMLManager.prototype.set_state;
       htmlManager.HTMLManager.prototype.set_state = function (state) {
         addPlotlyRenderer(this.renderMime);
+        addImageAlt(this.renderMime);
         return setState.call(this, state);
       };
+      var pending = false;  // once per frame, however many nodes the widgets and figures add
+      new MutationObserver(function () {
+        if (!pending) {
+          pending = true;
+          window.requestAnimationFrame(function () { pending = false; completeForKeyboard(); });
+        }
+      }).observe(document.body, {childList: true, subtree: true});
       embed.renderWidgets();
     });
   });

@@ -9,6 +9,8 @@ Without ``/usr/bin/chromium`` the tests are skipped with a clear reason; with
 ``UNET_LESSONS_REQUIRE_BROWSER=1`` (set by ``.ci/run``) the skip becomes a failure.
 """
 
+import functools
+import http.server
 import json
 import os
 import secrets
@@ -16,13 +18,17 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
+from classroom.build import build_site, build_slides
+
 ROOT = Path(__file__).resolve().parents[2]
+PROJECTOR = {"width": 1280, "height": 720}
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "artifacts" / "browser"
 CHROMIUM_ARGS = [
@@ -177,3 +183,36 @@ def page(browser, lab):
 def artifacts() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="session")
+def classroom_url(tmp_path_factory):
+    """Build the course pack and the decks (site/, slides/) and serve them on 127.0.0.1."""
+    served = tmp_path_factory.mktemp("classroom")
+    build_site(ROOT / "notebooks", served / "site")
+    build_slides(ROOT / "notebooks", served / "slides")
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=served))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture
+def offline(new_offline_page, classroom_url):
+    """A 1280x720 page that records console errors, script errors and failed local requests."""
+    page = new_offline_page(classroom_url + "/", PROJECTOR)
+    page.problems = []
+    page.on("console", lambda message: message.type == "error" and page.problems.append(message.text))
+    page.on("pageerror", lambda error: page.problems.append(f"page error: {error}"))
+    page.on("response", lambda response: response.status >= 400
+            and page.problems.append(f"{response.status} {response.url}"))
+    yield page
+    page.context.close()
+    assert not page.outside_requests, f"requests left the local server: {page.outside_requests}"
+    assert not page.problems, page.problems

@@ -5,20 +5,16 @@ every request that leaves it is blocked and fails the test. What each page must 
 notebook: its plotly outputs, and the plotly figures stored inside its widgets' Output areas.
 """
 
-import functools
-import http.server
-import threading
 from pathlib import Path
 
 import nbformat
 import pytest
 from test_notebooks_in_lab import PLOTLY_MIME, WIDGET_MIME, wait_until
 
-from classroom.build import build_site, build_slides, lesson_paths
+from classroom.build import lesson_paths
 
 ROOT = Path(__file__).resolve().parents[2]
 LESSONS = [path.stem for path in lesson_paths(ROOT / "notebooks")]
-PROJECTOR = {"width": 1280, "height": 720}
 MODEL_REFERENCE = "IPY_MODEL_"
 
 
@@ -50,39 +46,6 @@ def expected_drawings(name: str, slides: bool) -> dict[str, int]:
                 counts["widgets"] += 1
                 counts["plotly"] += widget_plotly_figures(state["state"], data[WIDGET_MIME]["model_id"])
     return counts
-
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture(scope="session")
-def classroom_url(tmp_path_factory):
-    """Build the course pack and the decks (site/, slides/) and serve them on 127.0.0.1."""
-    served = tmp_path_factory.mktemp("classroom")
-    build_site(ROOT / "notebooks", served / "site")
-    build_slides(ROOT / "notebooks", served / "slides")
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=served))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-
-
-@pytest.fixture
-def offline(new_offline_page, classroom_url):
-    """A 1280x720 page that records console errors, script errors and failed local requests."""
-    page = new_offline_page(classroom_url + "/", PROJECTOR)
-    page.problems = []
-    page.on("console", lambda message: message.type == "error" and page.problems.append(message.text))
-    page.on("pageerror", lambda error: page.problems.append(f"page error: {error}"))
-    page.on("response", lambda response: response.status >= 400
-            and page.problems.append(f"{response.status} {response.url}"))
-    yield page
-    page.context.close()
-    assert not page.outside_requests, f"requests left the local server: {page.outside_requests}"
-    assert not page.problems, page.problems
 
 
 def assert_drawn(page, expected: dict[str, int]):

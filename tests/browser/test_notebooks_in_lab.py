@@ -129,6 +129,57 @@ def move_a_control(page, view) -> bool:
     return False
 
 
+# What a keyboard user can reach in an explorer: its enabled, visible controls (not those of a figure it shows).
+CONTROLS = "input:not(:disabled), select:not(:disabled), button:not(:disabled), textarea, .noUi-handle"
+EXPLORER_CONTROLS = f"""v => [...v.querySelectorAll('{CONTROLS}')]
+    .filter(c => c.getClientRects().length && !c.closest('.widget-output'))"""
+# Each control's visible label: its widget's description, or a button's own text.
+CONTROL_LABELS = f"""v => ({EXPLORER_CONTROLS})(v).map(control => {{
+    if (control.tagName === 'BUTTON') return control.textContent.trim();
+    const widget = control.closest('.widget-inline-hbox, .widget-checkbox, .widget-slider, .widget-dropdown');
+    const label = widget && widget.querySelector('.widget-label, .widget-label-basic');
+    return label && label.getClientRects().length ? label.textContent.trim() : '';
+}})"""
+# Keys that change a focused control. A dropdown takes Home and End: in JupyterLab's command mode the up and
+# down arrows move between cells (JupyterLab's shortcuts take them before the dropdown does).
+KEYS = {"slider": ("ArrowRight", "ArrowLeft", "ArrowLeft"), "SELECT": ("End", "Home")}
+
+
+def drive_by_keyboard(page, view) -> str:
+    """Tab into an explorer, through every control, then change its first slider or dropdown by keyboard.
+
+    Starts with the focus just before the explorer (on the view itself, as a keyboard user arriving from
+    the cell above). Returns the label of the control that was changed; fails if a control has no visible
+    label, cannot be reached with Tab in order, or the figure does not redraw.
+    """
+    labels = view.evaluate(CONTROL_LABELS)
+    assert labels and all(labels), f"a control without a visible label: {labels}"
+    view.evaluate("v => { v.tabIndex = -1; v.focus(); }")
+    reached = []
+    for _ in labels:
+        page.keyboard.press("Tab")
+        reached.append(view.evaluate(f"v => ({EXPLORER_CONTROLS})(v).indexOf(document.activeElement)"))
+    assert reached == list(range(len(labels))), f"Tab reached controls {reached} of {labels}"
+    watched = view.locator(".widget-output").first
+    view.evaluate("v => v.focus()")
+    for label in labels:
+        page.keyboard.press("Tab")
+        kind = page.evaluate("() => document.activeElement.classList.contains('noUi-handle') ? 'slider' "
+                             ": document.activeElement.tagName")
+        if kind not in KEYS:
+            continue
+        before = watched.inner_html()
+        for key in KEYS[kind]:
+            page.keyboard.press(key)
+            try:
+                wait_until(lambda: watched.inner_html() != before, 30, f"a redraw after {key} on {label!r}")
+                return label
+            except AssertionError:
+                continue  # at the end of its range: the other way
+        raise AssertionError(f"the keys {KEYS[kind]} on {label!r} changed nothing")
+    raise AssertionError(f"no slider or dropdown among {labels}")
+
+
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_run_all_in_jupyterlab(page, lab, artifacts, name):
     expected = expected_outputs(name)
@@ -150,7 +201,11 @@ def test_run_all_in_jupyterlab(page, lab, artifacts, name):
         wait_until(lambda: drawn.count() >= expected["plotly"], 60, f"{expected['plotly']} plotly figures")
         assert page.locator(".jp-RenderedImage img").count() >= expected["images"]
 
-        # Touch every explorer.
+        # The first explorer with a slider or a dropdown, by keyboard only; then touch every explorer.
+        explorers = [views.nth(i) for i in range(views.count()) if views.nth(i).locator(".noUi-handle, select").count()]
+        explorers[0].scroll_into_view_if_needed()
+        moved = drive_by_keyboard(page, explorers[0])
+        print(f"{name}: explorer driven by keyboard, moved {moved!r}")
         for i in range(views.count()):
             view = views.nth(i)
             view.scroll_into_view_if_needed()

@@ -5,7 +5,8 @@ that redraws three figures for one configuration builds and traces its model onc
 configuration is free.
 """
 
-from collections.abc import Iterable
+import itertools
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 from unet_lessons.analysis import TraceRow, meta_unet, trace_shapes
@@ -64,6 +65,14 @@ def format_percent(part: int, total: int) -> str:
     return "<0.1%" if 0 < share < 0.05 else f"{share:.1f}%"
 
 
+def format_skip(row: TraceRow) -> str:
+    """A block's part in the skips: '+ #7' for a decoder ResBlock concatenating the output of row 7, 'saved' for
+    a row whose output the encoder keeps, '' otherwise."""
+    if row.skip_from is not None:
+        return f"+ #{row.skip_from}"
+    return "saved" if row.saves_skip else ""
+
+
 def format_resolution(resolution: int) -> str:
     """64 -> '64x64'."""
     return f"{resolution}x{resolution}"
@@ -81,3 +90,34 @@ def rounded(values, digits: int = 4) -> list[float]:
     between CPUs, four digits do not (and are all a plot can show).
     """
     return [float(f"{float(value):.{digits}g}") for value in values]
+
+
+def format_value(value: float) -> str:
+    """A measured value for a text alternative, three significant digits and always a decimal part, so a
+    comparison of stored notebooks reads it as a decimal: 1.0 -> '1.00', 0.03614 -> '0.0361',
+    628.32 -> '628.3', 62832 -> '6.28e+04'."""
+    text = f"{value:#.3g}"
+    return f"{value:.1f}" if text.endswith(".") else text
+
+
+def format_image_size(images) -> str:
+    """The height and width of an image tensor [..., H, W]: '64x64'."""
+    return f"{images.shape[-2]}x{images.shape[-1]}"
+
+
+def thinned(positions: Sequence[int], limit: int = 50) -> list[int]:
+    """The positions (steps, timesteps) a data table keeps of a long curve: the first, the last and every
+    multiple of the smallest of 1, 2, 5, 10, 20, 50, ... that leaves at most about ``limit`` rows."""
+    candidates = (m * 10**e for e in itertools.count() for m in (1, 2, 5))
+    every = next(k for k in candidates if sum(p % k == 0 for p in positions) <= limit)
+    return sorted({positions[0], positions[-1], *(p for p in positions if p % every == 0)})
+
+
+def titled(title: str | None) -> str:
+    """The last sentence of a text alternative, the figure's own title: ' Titled “16 images”.' ('' for none)."""
+    return f" Titled “{title}”." if title else ""
+
+
+def counted(count: int, noun: str) -> str:
+    """A count and its noun, plural unless it is one: (1, 'row') -> '1 row', (5, 'row') -> '5 rows'."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"

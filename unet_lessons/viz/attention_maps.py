@@ -8,6 +8,8 @@ from matplotlib.figure import Figure
 from plotly.subplots import make_subplots
 
 from unet_lessons.data import to_displayable
+from unet_lessons.viz.alt_text import DataTable, describe, table
+from unet_lessons.viz._common import format_resolution, titled
 from unet_lessons.viz.style import FONT_SIZE, KIND_COLORS, MATPLOTLIB_CMAP
 
 
@@ -48,9 +50,14 @@ def attention_map_figure(image: torch.Tensor, weights: torch.Tensor, query_x: in
                 markeredgewidth=1.5)
         ax.set_xticks([])
         ax.set_yticks([])
-    fig.suptitle(title or f"Largest weight {attention.max():.4f}; uniform attention would give "
-                          f"{1 / tokens:.4f} to every pixel")
-    return fig
+    largest, uniform = f"{attention.max():.4f}", f"{1 / tokens:.4f}"
+    fig.suptitle(title or f"Largest weight {largest}; uniform attention would give {uniform} to every pixel")
+    alt = (f"Two images: the photo resized to the {side}x{side} feature map with the query pixel "
+           f"(x={query_x}, y={query_y}) marked, and that pixel's attention over all {tokens} key pixels (head {head} "
+           f"of {heads}) as a heatmap, colour scale 0 to {shown.norm.vmax:.4f}. Largest weight {largest}, the query "
+           f"pixel's own {attention[query_y, query_x]:.4f}; uniform attention would give {uniform} to every pixel."
+           + titled(title))
+    return describe(fig, alt)
 
 
 def attention_cost_figure(rows: list[dict]) -> go.Figure:
@@ -59,22 +66,25 @@ def attention_cost_figure(rows: list[dict]) -> go.Figure:
     Args:
         rows: from :func:`unet_lessons.analysis.attention_costs_by_level`.
     """
-    labels = [f"{row['resolution']}x{row['resolution']}<br>{row['channels']} ch"
+    labels = [f"{format_resolution(row['resolution'])}<br>{row['channels']} ch"
               + ("<br>(attn)" if row["has_attention"] else "") for row in rows]
     fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.09, subplot_titles=(
         "Parameters (millions)", "Compute (GFLOPs, log)", "Attention matrix (MiB, log)"))
+    texts = {}  # the bar labels, by column of the rows ("attention_params", ...): the description reuses them
     for column, (scale, suffix) in enumerate(((1e6, "params"), (1e9, "flops")), start=1):
         for kind, prefix, pattern in (("Attention", "attention", ""), ("ResBlock", "resblock", "/")):
             values = [row[f"{prefix}_{suffix}"] / scale for row in rows]
+            texts[f"{prefix}_{suffix}"] = [f"{v:.2f}" for v in values]
             fig.add_trace(go.Bar(
                 x=labels, y=values, name=f"one {kind}", marker_color=KIND_COLORS[kind],
-                marker_pattern_shape=pattern, text=[f"{v:.2f}" for v in values], textposition="outside",
+                marker_pattern_shape=pattern, text=texts[f"{prefix}_{suffix}"], textposition="outside",
                 showlegend=column == 1,
             ), row=1, col=column)
     mebibytes = [row["attention_matrix_bytes"] / 2**20 for row in rows]
+    texts["attention_matrix_bytes"] = [f"{v:.3g}" for v in mebibytes]
     fig.add_trace(go.Bar(
         x=labels, y=mebibytes, name="attention matrix", marker_color=KIND_COLORS["Attention"],
-        showlegend=False, text=[f"{v:.3g}" for v in mebibytes], textposition="outside",
+        showlegend=False, text=texts["attention_matrix_bytes"], textposition="outside",
     ), row=1, col=3)
     fig.update_yaxes(range=[0, 1.15 * max(row["resblock_params"] for row in rows) / 1e6], row=1, col=1)
     fig.update_yaxes(type="log", dtick=1, row=1, col=2)
@@ -87,4 +97,26 @@ def attention_cost_figure(rows: list[dict]) -> go.Figure:
         barmode="group", legend=dict(orientation="h", y=-0.3, x=0), margin=dict(t=110, b=130),
         uniformtext=dict(minsize=14, mode="show"),
     )
-    return fig
+    return describe(fig, *_cost_alternative(rows, texts))
+
+
+def _cost_alternative(rows: list[dict], texts: dict[str, list[str]]) -> tuple[str, DataTable]:
+    """The cost figure in words (its first and last resolutions compared) and one row per resolution; ``texts``
+    holds the bar labels by column of the rows, as the figure prints them."""
+    resolutions = [format_resolution(row["resolution"]) for row in rows]
+    attended = [name for name, row in zip(resolutions, rows) if row["has_attention"]]
+
+    def ends(key: str, unit: str = "") -> str:
+        return f"{texts[key][0]}{unit} at {resolutions[0]}, {texts[key][-1]}{unit} at {resolutions[-1]}"
+
+    alt = (f"Bar charts of one attention block beside one ResBlock at each of {len(rows)} resolutions, "
+           f"{resolutions[0]} to {resolutions[-1]} (the model has attention at {', '.join(attended) or 'none'}). "
+           f"Parameters follow the channels only: attention {ends('attention_params', 'M')}. Compute, in GFLOPs, "
+           f"grows with (H·W)²: attention {ends('attention_flops')}; a ResBlock {ends('resblock_flops')}. The "
+           f"attention matrix takes {ends('attention_matrix_bytes', ' MiB')}.")
+    columns = ("attention_params", "resblock_params", "attention_flops", "resblock_flops", "attention_matrix_bytes")
+    cells = [(name, row["channels"], "yes" if row["has_attention"] else "", *(texts[key][k] for key in columns))
+             for k, (name, row) in enumerate(zip(resolutions, rows))]
+    return alt, table(("resolution", "channels", "attention in the model", "attention parameters (M)",
+                       "ResBlock parameters (M)", "attention GFLOPs", "ResBlock GFLOPs", "attention matrix MiB"),
+                      cells)

@@ -16,6 +16,7 @@ from unet_lessons.analysis import (
 )
 from unet_lessons.configs import UNetConfig, as_config
 from unet_lessons.unet import UNet
+from unet_lessons.viz.alt_text import DataTable, describe, table
 from unet_lessons.viz._common import (
     format_count,
     format_percent,
@@ -94,6 +95,7 @@ def breakdown_figure(config_or_model: UNetConfig | UNet) -> go.Figure:
         config_or_model: a :class:`UNetConfig` or a :class:`UNet`; counted on a meta-device copy.
     """
     total, by_component, levels, families = _counts(as_config(config_or_model, "config_or_model"))
+    level_names = [f"{format_resolution(level['resolution'])} ({level['channels']} ch)" for level in levels]
 
     panels = [  # (title, bars, x domain, y domain): components and kinds side by side, levels below
         ("by component", [_bars(list(by_component), list(by_component.values()), total,
@@ -103,8 +105,7 @@ def breakdown_figure(config_or_model: UNetConfig | UNet) -> go.Figure:
                                  [_FAMILY_COLORS[name] for name in families], "kind")],
          [0.64, 1.0], [0.6, 1.0]),
         ("by resolution level (the bottleneck is in none)", [
-            _bars([f"{format_resolution(level['resolution'])} ({level['channels']} ch)" for level in levels],
-                  [level[stage] for level in levels], total, COMPONENT_COLORS[stage], stage,
+            _bars(level_names, [level[stage] for level in levels], total, COMPONENT_COLORS[stage], stage,
                   pattern="/" if stage == "decoder" else "")
             for stage in ("encoder", "decoder")],
          [0.0, 1.0], [0.0, 0.45]),
@@ -130,7 +131,29 @@ def breakdown_figure(config_or_model: UNetConfig | UNet) -> go.Figure:
                                           font=dict(size=FONT_SIZE)))
         for bar in bars:
             data.append(dict(bar, xaxis=f"x{suffix}", yaxis=f"y{suffix}"))
-    return go.Figure(data=data, layout=layout)
+    alt, numbers = _alternative(total, by_component, families, levels, level_names)
+    return describe(go.Figure(data=data, layout=layout), alt, numbers)
+
+
+def _alternative(total: int, by_component: dict[str, int], families: dict[str, int], levels: list[dict],
+                 level_names: list[str]) -> tuple[str, DataTable]:
+    """The figure in words (the three largest bars of each top panel, the heaviest level) and its bars as a table."""
+
+    def largest(counts: dict[str, int]) -> str:
+        ranked = sorted(counts.items(), key=lambda item: item[1], reverse=True)[:3]
+        return ", ".join(f"{name} {_bar_text(count, total)}" for name, count in ranked)
+
+    heaviest = max(range(len(levels)), key=lambda k: levels[k]["encoder"] + levels[k]["decoder"])
+    alt = (f"Bar charts of where the {format_count(total)} parameters are. By component, largest first: "
+           f"{largest(by_component)}. By block kind: {largest(families)}. By resolution level, the most are at "
+           f"{level_names[heaviest]}: encoder {_bar_text(levels[heaviest]['encoder'], total)}, "
+           f"decoder {_bar_text(levels[heaviest]['decoder'], total)}.")
+    bars = [("by component", name, count) for name, count in by_component.items()]
+    bars += [("by block kind", name, count) for name, count in families.items()]
+    bars += [(f"by resolution level, {stage}", name, level[stage])
+             for stage in ("encoder", "decoder") for name, level in zip(level_names, levels)]
+    rows = [(chart, name, format_count(count), format_percent(count, total)) for chart, name, count in bars]
+    return alt, table(("chart", "bar", "parameters", "share"), rows)
 
 
 def _bars(names: list[str], counts: list[int], total: int, color, label: str, pattern: str = "") -> dict:

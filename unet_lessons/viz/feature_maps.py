@@ -4,6 +4,8 @@ import matplotlib.pyplot as plt
 import torch
 from matplotlib.figure import Figure
 
+from unet_lessons.viz._common import counted, format_image_size, format_value, titled
+from unet_lessons.viz.alt_text import describe, table
 from unet_lessons.viz.style import MATPLOTLIB_CMAP
 
 
@@ -35,4 +37,11 @@ def feature_map_grid(features: torch.Tensor, num_channels: int = 16, columns: in
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    return fig
+    shown = features[:count].detach().float()
+    alt = (f"A grid of {count} heatmaps, {counted(rows, 'row')} of up to {columns}: the first {count} of the "
+           f"{features.shape[0]} channels of one {format_image_size(features)} feature map, each on its own colour "
+           f"scale; values from {format_value(shown.min().item())} to {format_value(shown.max().item())} overall."
+           f"{titled(title)}")
+    rows = [(i, *(format_value(value.item()) for value in (channel.min(), channel.mean(), channel.max())))
+            for i, channel in enumerate(shown)]
+    return describe(fig, alt, table(("channel", "min", "mean", "max"), rows))

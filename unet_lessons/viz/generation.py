@@ -7,6 +7,8 @@ import torch
 from matplotlib.figure import Figure
 
 from unet_lessons.training import check_images
+from unet_lessons.viz._common import counted, format_image_size, titled
+from unet_lessons.viz.alt_text import describe, table
 
 _MARKERS = ("o", "s", "^", "D", "v", "P")
 
@@ -65,7 +67,10 @@ def class_grid_figure(samples: torch.Tensor, sample_labels: torch.Tensor, real: 
     for c in range(columns):  # a line between the real images and the samples
         axes[real_rows][c].spines["top"].set(color="C0", linewidth=4)
     fig.suptitle(title, fontsize=16)
-    return fig
+    alt = (f"A grid of greyscale {format_image_size(real)} images, one column per class ({columns}: "
+           f"{', '.join(class_names)}): {counted(real_rows, 'row')} of real images of the class on top, then, below a "
+           f"line, {counted(sample_rows, 'row')} of samples drawn for it.{titled(title)}")
+    return describe(fig, alt)
 
 
 def trajectory_figure(frames: list[tuple[int, torch.Tensor, torch.Tensor]], title: str) -> Figure:
@@ -84,7 +89,10 @@ def trajectory_figure(frames: list[tuple[int, torch.Tensor, torch.Tensor]], titl
     axes[1][0].set_ylabel("x_0 guess", fontsize=14)
     fig.suptitle(title, fontsize=16)
     fig.tight_layout()
-    return fig
+    alt = (f"The reverse process of one greyscale {format_image_size(frames[0][1])} image at "
+           f"{counted(len(frames), 'step')} (columns, t = {', '.join(str(t) for t, _, _ in frames)}): the noisy "
+           f"image x_t on top and the model's guess of the clean image x_0 below.{titled(title)}")
+    return describe(fig, alt)
 
 
 def quality_figure(accuracy: dict[tuple[int, float], float], real_accuracy: float, title: str) -> Figure:
@@ -96,8 +104,11 @@ def quality_figure(accuracy: dict[tuple[int, float], float], real_accuracy: floa
         title: the figure's title.
     """
     fig, ax = plt.subplots(figsize=(8, 4.8))
+    lines = []
     for index, steps in enumerate(sorted({steps for steps, _ in accuracy})):
         scales = sorted(w for s, w in accuracy if s == steps)
+        lines.append(f"{steps} steps: {', '.join(_percent(accuracy[steps, w]) for w in scales)} "
+                     f"at w = {', '.join(f'{w:g}' for w in scales)}")
         ax.plot(scales, [100 * accuracy[steps, w] for w in scales], marker=_MARKERS[index % len(_MARKERS)],
                 markersize=9, linewidth=2.5, color=f"C{index}", label=f"DDIM, {steps} steps")
     ax.axhline(100 * real_accuracy, color="black", linestyle="--", linewidth=1.5, label="real images")
@@ -108,7 +119,16 @@ def quality_figure(accuracy: dict[tuple[int, float], float], real_accuracy: floa
     ax.legend(loc="lower right")
     ax.set_title(title)
     fig.tight_layout()
-    return fig
+    alt = (f"Line chart of the share of samples a classifier puts in the class asked for against the guidance "
+           f"scale w, one line per number of DDIM steps: {'; '.join(lines)}; real images {_percent(real_accuracy)} "
+           f"(dashed line).{titled(title)}")
+    rows = [(steps, f"{w:g}", _percent(accuracy[steps, w])) for steps, w in sorted(accuracy)]
+    return describe(fig, alt, table(("DDIM steps", "guidance scale w", "classified as asked"), rows))
+
+
+def _percent(share: float) -> str:
+    """0.925 -> '92.5%'."""
+    return f"{100 * share:.1f}%"
 
 
 def image_row_figure(images: torch.Tensor, title: str, columns: int = 8) -> Figure:
@@ -123,4 +143,5 @@ def image_row_figure(images: torch.Tensor, title: str, columns: int = 8) -> Figu
             ax.axis("off")
     fig.suptitle(title, fontsize=16)
     fig.tight_layout()
-    return fig
+    return describe(fig, f"A grid of {len(images)} greyscale {format_image_size(images)} images, "
+                         f"{counted(rows, 'row')} of up to {columns}.{titled(title)}")

@@ -9,21 +9,22 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import plotly.colors
 import plotly.graph_objects as go
 
 from unet_lessons.analysis import TraceRow
 from unet_lessons.configs import UNetConfig
 from unet_lessons.unet import UNet
+from unet_lessons.viz.alt_text import DataTable, describe, table
 from unet_lessons.viz._common import (
     as_trace,
     format_count,
     format_resolution,
     format_shape,
+    format_skip,
     is_spatial,
 )
 from unet_lessons.viz.style import (FADED_TEXT_COLOR, FLOW_COLOR, FONT_SIZE, KIND_COLORS, PROJECTOR_HEIGHT,
-                                     SKIP_COLOR)
+                                     SKIP_COLOR, readable_text_color)
 
 # The mark inside each box, so a block's kind reads without colour.
 BOX_LABELS = {
@@ -128,7 +129,42 @@ def hourglass_figure(config_or_trace: UNetConfig | UNet | Iterable[TraceRow],
     traces += _legend_traces(boxes)
     # Plain dicts, validated once here, and boxes grouped into a few filled traces rather than one shape
     # each: the explorer redraws this figure on every change.
-    return go.Figure(data=traces, layout=_layout_settings(rows, boxes, title, highlight))
+    figure = go.Figure(data=traces, layout=_layout_settings(rows, boxes, title, highlight))
+    return describe(figure, *_alternative(rows, highlight, emphasised, skips_emphasised))
+
+
+def _alternative(rows: tuple[TraceRow, ...], highlight, emphasised: set[int],
+                 skips_emphasised: bool) -> tuple[str, DataTable]:
+    """The hourglass in words (blocks per stage, resolutions, channels, skips, the highlight) and one row per box."""
+    spatial = [row for row in rows if is_spatial(row)]
+    resolutions = [row.out_shape[-1] for row in spatial]
+    top, bottom = format_resolution(max(resolutions)), format_resolution(min(resolutions))
+    per_stage = {stage: sum(row.stage == stage for row in rows) for stage in ("encoder", "bottleneck", "decoder")}
+    skips = sum(row.skip_from is not None for row in rows)
+    resblocks = sum(row.kind == "ResBlock" for row in rows)
+    has_classes = any(row.kind == "ClassEmbedding" for row in rows)
+    class_note = ", after the class embedding is added to it" if has_classes else ""
+    alt = (f"Hourglass diagram of a U-Net, one box per block: {len(rows)} blocks, "
+           f"{format_count(sum(row.params for row in rows))} parameters. The encoder ({per_stage['encoder']} blocks) "
+           f"steps down from {top} to {bottom}, the bottleneck ({per_stage['bottleneck']}) runs at {bottom}, the "
+           f"decoder ({per_stage['decoder']}) climbs back to {top}; channels reach "
+           f"{max(row.out_shape[1] for row in spatial)}. {skips} skip arrows join saved outputs to decoder ResBlocks; "
+           f"time_emb is added in all {resblocks} ResBlocks{class_note}.")
+    columns = ["#", "name", "kind", "stage", "output shape", "parameters", "skip"]
+    cells = [[row.index, row.name, row.kind, row.stage, format_shape(row.out_shape), format_count(row.params),
+              format_skip(row)] for row in rows]
+    if highlight is not None:
+        parts = [f"{len(emphasised)} blocks"] if emphasised else []
+        parts += ["the skip arrows"] if skips_emphasised else []
+        alt += f" Highlighted: {_highlight_label(highlight)} ({' and '.join(parts) or 'nothing'}); the rest is faded."
+        columns.append("highlighted")
+        cells = [values + ["yes" if row.index in emphasised else ""] for values, row in zip(cells, rows)]
+    return alt, table(columns, cells)
+
+
+def _highlight_label(highlight: str | Iterable[str]) -> str:
+    """The highlight as the title and the description name it: ["Downsample", "Upsample"] -> 'Downsample, Upsample'."""
+    return highlight if isinstance(highlight, str) else ", ".join(map(str, highlight))
 
 
 def _emphasis(rows: tuple[TraceRow, ...], highlight) -> tuple[set[int], bool]:
@@ -221,12 +257,6 @@ def _hover_text(row: TraceRow) -> str:
     return "<br>".join(lines)
 
 
-def _text_color(fill: str) -> str:
-    """Black on light fills, white on dark ones (relative luminance of an 'rgb(r, g, b)' colour)."""
-    red, green, blue = plotly.colors.unlabel_rgb(fill)
-    return "black" if 0.299 * red + 0.587 * green + 0.114 * blue > 140 else "white"
-
-
 def _box_traces(boxes: list[_Box], emphasised: set[int], has_highlight: bool) -> list[dict]:
     """The boxes as filled rectangles: one trace per colour group and emphasis (faded or not).
 
@@ -263,7 +293,7 @@ def _legend_traces(boxes: list[_Box]) -> list[dict]:
 
 def _label_trace(boxes: list[_Box], emphasised: set[int]) -> dict:
     """The mark inside every box, and the hover text (an invisible marker at each box's centre)."""
-    colors = [_text_color(_LEGEND_GROUPS[box.group][1]) if box.row.index in emphasised else FADED_TEXT_COLOR
+    colors = [readable_text_color(_LEGEND_GROUPS[box.group][1]) if box.row.index in emphasised else FADED_TEXT_COLOR
               for box in boxes]
     return dict(
         type="scatter",
@@ -345,8 +375,7 @@ def _layout_settings(rows, boxes: list[_Box], title: str | None, highlight) -> d
     if title is None:
         title = f"U-Net hourglass: {len(rows)} blocks, {format_count(total)} parameters"
         if highlight is not None:
-            shown = highlight if isinstance(highlight, str) else ", ".join(map(str, highlight))
-            title += f" (highlighted: {shown})"
+            title += f" (highlighted: {_highlight_label(highlight)})"
     annotations = []
     bottleneck = [box for box in boxes if box.row.stage == "bottleneck"]
     if bottleneck:

@@ -22,8 +22,10 @@ from unet_lessons.analysis import (
 )
 from unet_lessons.configs import PRESETS, UNetConfig, as_config
 from unet_lessons.unet import UNet
+from unet_lessons.viz.alt_text import DataTable, describe, table
 from unet_lessons.viz._common import (
     cached_trace,
+    counted,
     format_count,
     format_percent,
     format_resolution,
@@ -124,9 +126,10 @@ def preset_cost_figure(rows: list[dict]) -> go.Figure:
 
     params = [row["params"] / 1e6 for row in rows]
     labels = [row["label_count"] / 1e6 for row in rows]
+    texts = {"params": [f"{value:.1f}M" for value in params]}
     figure.add_trace(go.Bar(
         y=names, x=params, name="parameters (measured)", marker_color=PARAMETERS_COLOR, offsetgroup="measured",
-        text=[f"{value:.1f}M" for value in params], customdata=[format_count(row["params"]) for row in rows],
+        text=texts["params"], customdata=[format_count(row["params"]) for row in rows],
         hovertemplate="%{y}: %{customdata} parameters<extra></extra>", **outside,
     ), row=1, col=1)
     figure.add_trace(go.Bar(
@@ -136,9 +139,10 @@ def preset_cost_figure(rows: list[dict]) -> go.Figure:
     ), row=1, col=1)
 
     flops = [row["flops"] / GFLOP for row in rows]
+    texts["flops"] = [f"{value:.1f}" for value in flops]
     figure.add_trace(go.Bar(
         y=names, x=flops, name="GFLOPs", marker=dict(color=FLOPS_COLOR, pattern_shape="x"),
-        text=[f"{value:.1f}" for value in flops], hovertemplate="%{y}: %{x:.2f} GFLOPs<extra></extra>", **outside,
+        text=texts["flops"], hovertemplate="%{y}: %{x:.2f} GFLOPs<extra></extra>", **outside,
     ), row=1, col=2)
 
     for key, label, color, pattern, base in (
@@ -153,8 +157,9 @@ def preset_cost_figure(rows: list[dict]) -> go.Figure:
             hovertemplate="%{y}: %{x:.1f} MB<extra>" + label + "</extra>",
         ), row=1, col=3)
     totals = [(row["parameter_bytes"] + row["activation_bytes"]) / MB for row in rows]
+    texts["memory"] = [f"{total:.0f}" for total in totals]
     figure.add_trace(go.Scatter(
-        y=names, x=totals, mode="text", text=[f" {total:.0f}" for total in totals], textposition="middle right",
+        y=names, x=totals, mode="text", text=[f" {text}" for text in texts["memory"]], textposition="middle right",
         showlegend=False, hoverinfo="skip", cliponaxis=False,
     ), row=1, col=3)
 
@@ -171,7 +176,31 @@ def preset_cost_figure(rows: list[dict]) -> go.Figure:
     figure.update_yaxes(showticklabels=False, col=2)
     figure.update_yaxes(showticklabels=False, col=3)
     figure.update_annotations(font_size=FONT_SIZE)
-    return figure
+    return describe(figure, *_preset_cost_alternative(rows, texts))
+
+
+def _preset_cost_alternative(rows: list[dict], texts: dict[str, list[str]]) -> tuple[str, DataTable]:
+    """The preset figure in words (the range of each panel, the preset farthest from its label) and one row per
+    preset; ``texts`` holds each panel's bar labels (``params``, ``flops``, ``memory``), as the figure prints them."""
+    sizes = {"params": [row["params"] for row in rows], "flops": [row["flops"] for row in rows],
+             "memory": [row["parameter_bytes"] + row["activation_bytes"] for row in rows]}
+
+    def extremes(key: str, unit: str) -> str:
+        order = sorted(range(len(rows)), key=sizes[key].__getitem__)
+        low, high = order[0], order[-1]
+        return f"from {texts[key][low]}{unit} ({rows[low]['name']}) to {texts[key][high]}{unit} ({rows[high]['name']})"
+
+    farthest = max(range(len(rows)), key=lambda k: abs(rows[k]["params"] / rows[k]["label_count"] - 1))
+    alt = (f"Three bar charts of {counted(len(rows), 'preset')}, one forward pass of one image: parameters (measured, beside "
+           f"the label's number), GFLOPs, and memory (parameters + activations, float32). "
+           f"Parameters go {extremes('params', '')}, GFLOPs {extremes('flops', '')}, memory "
+           f"{extremes('memory', ' MB')}. Farthest from its label: {rows[farthest]['name']}, "
+           f"{texts['params'][farthest]} measured against {rows[farthest]['label']}.")
+    cells = [(row["name"], format_count(row["params"]), row["label"], f"{row['flops'] / GFLOP:.2f}",
+              f"{row['parameter_bytes'] / MB:.1f}", f"{row['activation_bytes'] / MB:.1f}", memory)
+             for row, memory in zip(rows, texts["memory"])]
+    return alt, table(("preset", "parameters", "label", "GFLOPs", "parameters MB", "activations MB", "total MB"),
+                      cells)
 
 
 def cost_by_part_rows(config_or_model: UNetConfig | UNet) -> list[dict]:
@@ -226,13 +255,14 @@ def cost_by_part_figure(config_or_model: UNetConfig | UNet) -> go.Figure:
     parts = [row["part"] for row in rows]
     shares = {"params": [100 * row["params"] / total_params for row in rows],
               "flops": [100 * row["flops"] / total_flops for row in rows]}
+    texts = {key: [f"{share:.1f}%" for share in values] for key, values in shares.items()}
     figure = go.Figure()
     for key, label, color, pattern in (("params", "share of parameters", PARAMETERS_COLOR, ""),
                                        ("flops", "share of FLOPs", FLOPS_COLOR, "/")):
         figure.add_trace(go.Bar(
             y=parts, x=shares[key], orientation="h", name=label,
             marker=dict(color=color, pattern_shape=pattern, line=dict(color="black", width=1)),
-            text=[f"{share:.1f}%" for share in shares[key]], textposition="outside", cliponaxis=False,
+            text=texts[key], textposition="outside", cliponaxis=False,
             hovertemplate="%{y}: %{x:.1f}%<extra>" + label + "</extra>",
         ))
     figure.update_layout(
@@ -246,7 +276,24 @@ def cost_by_part_figure(config_or_model: UNetConfig | UNet) -> go.Figure:
         # the axis title on a slide.
         legend=dict(x=0.99, xanchor="right", y=0.99, yanchor="top", bgcolor="rgba(255, 255, 255, 0.9)"),
     )
-    return figure
+    return describe(figure, *_cost_by_part_alternative(rows, shares, texts))
+
+
+def _cost_by_part_alternative(rows: list[dict], shares: dict[str, list[float]],
+                              texts: dict[str, list[str]]) -> tuple[str, DataTable]:
+    """The paired bars in words (the two largest shares of parameters and of FLOPs) and one row per part."""
+    total_params, total_flops = sum(row["params"] for row in rows), sum(row["flops"] for row in rows)
+
+    def largest(key: str) -> str:
+        ranked = sorted(range(len(rows)), key=shares[key].__getitem__, reverse=True)[:2]
+        return ", then ".join(f"{rows[k]['part']} ({texts[key][k]})" for k in ranked)
+
+    alt = (f"Paired bar charts of each of {len(rows)} parts' share of the {format_count(total_params)} parameters "
+           f"and of the {total_flops / GFLOP:.1f} GFLOPs of one forward pass. Most parameters: {largest('params')}. "
+           f"Most compute: {largest('flops')}.")
+    cells = [(row["part"], format_count(row["params"]), params_share, f"{row['flops'] / GFLOP:.2f}", flops_share)
+             for row, params_share, flops_share in zip(rows, texts["params"], texts["flops"])]
+    return alt, table(("part", "parameters", "share of parameters", "GFLOPs", "share of FLOPs"), cells)
 
 
 def alternatives_rows(config: UNetConfig, alternatives: Mapping[str, Mapping], target: int) -> list[dict]:

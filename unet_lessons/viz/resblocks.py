@@ -4,6 +4,8 @@
 the course photo through it and describes the result in text (the explorer prints it).
 """
 
+import math
+
 import plotly.graph_objects as go
 import torch
 from plotly.subplots import make_subplots
@@ -12,8 +14,11 @@ from torch import nn
 from unet_lessons.analysis import count_parameters
 from unet_lessons.resblock import ResBlock, group_statistics, resblock_parameter_terms
 from unet_lessons.time_embedding import sinusoidal_embedding
-from unet_lessons.viz._common import rounded
+from unet_lessons.viz._common import format_shape, rounded
+from unet_lessons.viz.alt_text import DataTable, describe, table
 from unet_lessons.viz.style import PALETTE
+
+MAX_TABLE_ROWS = 60  # the figure's table lists every group up to this many, else every k-th one
 
 
 def group_statistics_figure(before: torch.Tensor, after: torch.Tensor, groups: int,
@@ -28,12 +33,14 @@ def group_statistics_figure(before: torch.Tensor, after: torch.Tensor, groups: i
     """
     fig = make_subplots(rows=1, cols=2, subplot_titles=("mean of each group", "std of each group"),
                         horizontal_spacing=0.12)
+    plotted = {}  # (label, "mean" or "std") -> the values drawn
     for tensor, label, color, symbol in ((before, "before GroupNorm", PALETTE[0], "circle"),
                                          (after, "after GroupNorm", PALETTE[1], "diamond")):
         mean, std = group_statistics(tensor.detach(), groups)
-        for col, values in ((1, mean[0]), (2, std[0])):
+        for col, statistic, values in ((1, "mean", mean[0]), (2, "std", std[0])):
+            plotted[label, statistic] = rounded(values.tolist())
             fig.add_trace(go.Scatter(
-                x=list(range(groups)), y=rounded(values.tolist()), mode="markers", name=label, legendgroup=label,
+                x=list(range(groups)), y=plotted[label, statistic], mode="markers", name=label, legendgroup=label,
                 showlegend=col == 1, marker=dict(color=color, symbol=symbol, size=11,
                                                  line=dict(width=1, color="black")),
                 hovertemplate="group %{x}: %{y:.3f}<extra>" + label + "</extra>",
@@ -43,7 +50,34 @@ def group_statistics_figure(before: torch.Tensor, after: torch.Tensor, groups: i
     fig.update_yaxes(title="std", row=1, col=2)
     fig.update_layout(title=dict(text=title, y=0.97, yanchor="top"), height=500, margin=dict(t=130),
                       legend=dict(orientation="h", y=1.1, yanchor="bottom", x=1, xanchor="right"))
-    return fig
+    return describe(fig, *_group_statistics_alternative(tuple(before.shape), groups, plotted))
+
+
+def _group_statistics_alternative(shape: tuple[int, ...], groups: int,
+                                  plotted: dict[tuple[str, str], list[float]]) -> tuple[str, DataTable]:
+    """The two scatter plots in words (the range of each statistic, before and after) and one row per group
+    (every k-th group beyond MAX_TABLE_ROWS), at the hover's three decimals."""
+
+    def spread(label: str) -> str:
+        means, stds = plotted[label, "mean"], plotted[label, "std"]
+        return (f"means {_three_decimals(min(means))} to {_three_decimals(max(means))}, "
+                f"stds {_three_decimals(min(stds))} to {_three_decimals(max(stds))}")
+
+    alt = (f"Scatter plots of the mean (left) and standard deviation (right) of each of the {groups} groups of a "
+           f"{format_shape(shape)} feature map, before and after GroupNorm. Before: {spread('before GroupNorm')}. "
+           f"After: {spread('after GroupNorm')}.")
+    step = math.ceil(groups / MAX_TABLE_ROWS)
+    if step > 1:
+        alt += f" The table lists one group in {step}."
+    keys = [(label, statistic) for statistic in ("mean", "std") for label in ("before GroupNorm", "after GroupNorm")]
+    cells = [(group, *(_three_decimals(plotted[key][group]) for key in keys)) for group in range(0, groups, step)]
+    return alt, table(("group", "mean before", "mean after", "std before", "std after"), cells)
+
+
+def _three_decimals(value: float) -> str:
+    """A measured statistic as the hover prints it, three decimals; a mean of -1e-8 is '0.000', not '-0.000'."""
+    text = f"{value:.3f}"
+    return "0.000" if text == "-0.000" else text
 
 
 def resblock_report(in_channels: int, out_channels: int, groups: int, image: torch.Tensor,

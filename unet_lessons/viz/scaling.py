@@ -12,7 +12,8 @@ from plotly.subplots import make_subplots
 
 from unet_lessons.analysis import count_parameters, count_parameters_by_level
 from unet_lessons.configs import UNetConfig, as_config
-from unet_lessons.viz._common import cached_trace, format_count, format_short, meta_model
+from unet_lessons.viz.alt_text import DataTable, describe, table
+from unet_lessons.viz._common import cached_trace, counted, format_count, format_short, meta_model
 from unet_lessons.viz.style import FONT_SIZE, PALETTE, PROJECTOR_HEIGHT
 
 MEASURED_COLOR, BASELINE_COLOR = PALETTE[0], PALETTE[4]
@@ -127,11 +128,16 @@ def _more_attention(config: UNetConfig, baseline_params: int) -> tuple[str, UNet
     return label, changed, 1 + blocks * 4 * channels**2 / baseline_params
 
 
+def _ratio(value: float) -> str:
+    """A ratio to the baseline as the figure prints it: 3.9976 -> '×4.00'."""
+    return f"×{value:.2f}"
+
+
 def _tick_label(row: dict) -> str:
     """The setting, then the measured ratio and the rule's, one per line: the numbers are never hidden."""
     if row["baseline"]:
         return f"{row['setting']}<br>baseline"
-    return f"{row['setting']}<br>measured ×{row['ratio']:.2f}<br>rule ×{row['rule_ratio']:.2f}"
+    return f"{row['setting']}<br>measured {_ratio(row['ratio'])}<br>rule {_ratio(row['rule_ratio'])}"
 
 
 def scaling_figure(config: UNetConfig) -> go.Figure:
@@ -146,11 +152,12 @@ def scaling_figure(config: UNetConfig) -> go.Figure:
     """
     config = as_config(config)
     baseline_params = count_parameters(meta_model(config))
+    rows_by_knob = {knob: scaling_rows(config, knob) for knob in KNOBS}
     figure = make_subplots(rows=2, cols=2, subplot_titles=[_TITLES[knob] for knob in KNOBS],
                            vertical_spacing=0.3, horizontal_spacing=0.1)
     for position, knob in enumerate(KNOBS):
         cell = dict(row=position // 2 + 1, col=position % 2 + 1)
-        rows = scaling_rows(config, knob)
+        rows = rows_by_knob[knob]
         valid = [row for row in rows if row["params"] is not None]
         changed = [row for row in valid if not row["baseline"]]
         figure.add_trace(go.Bar(
@@ -187,4 +194,29 @@ def scaling_figure(config: UNetConfig) -> go.Figure:
         height=PROJECTOR_HEIGHT, bargap=0.35, margin=dict(l=80, r=20, t=110, b=90), hovermode="closest",
         legend=dict(orientation="h", x=0.5, xanchor="center", y=-0.12, yanchor="top"),
     )
-    return figure
+    return describe(figure, *_alternative(baseline_params, rows_by_knob))
+
+
+def _alternative(baseline_params: int, rows_by_knob: dict[str, list[dict]]) -> tuple[str, DataTable]:
+    """The four charts in words (each knob's farthest valid setting, measured against the rule) and one row per
+    setting, skipped ones included with their reason."""
+    outcomes = []
+    for knob, rows in rows_by_knob.items():
+        changed = [row for row in rows if row["params"] is not None and not row["baseline"]]
+        outcomes.append(f"{knob} {changed[-1]['setting']}: measured {_ratio(changed[-1]['ratio'])}, rule "
+                        f"{_ratio(changed[-1]['rule_ratio'])}" if changed else f"{knob}: no valid change")
+    every_row = [row for rows in rows_by_knob.values() for row in rows]
+    skipped = sum(row["params"] is None for row in every_row)
+    alt = (f"Four bar charts of the measured parameter count as one knob of the configuration changes, each beside "
+           f"its rule of thumb's prediction (baseline {format_count(baseline_params)}). " + "; ".join(outcomes) + "."
+           + (f" Skipped, as no valid configuration: {counted(skipped, 'setting')}." if skipped else ""))
+    cells = []
+    for row in every_row:
+        if row["params"] is None:
+            cells.append((row["knob"], row["setting"], "", "", "", f"skipped: {row['note']}"))
+        elif row["baseline"]:
+            cells.append((row["knob"], row["setting"], format_count(row["params"]), "baseline", "", ""))
+        else:
+            cells.append((row["knob"], row["setting"], format_count(row["params"]), _ratio(row["ratio"]),
+                          _ratio(row["rule_ratio"]), ""))
+    return alt, table(("knob", "setting", "parameters", "measured", "rule of thumb", "note"), cells)

@@ -12,7 +12,15 @@ from plotly.subplots import make_subplots
 from unet_lessons.analysis import TraceRow
 from unet_lessons.configs import UNetConfig
 from unet_lessons.unet import UNet
-from unet_lessons.viz._common import as_trace, format_count, format_resolution, format_shape, is_spatial
+from unet_lessons.viz.alt_text import DataTable, describe, table
+from unet_lessons.viz._common import (
+    as_trace,
+    format_count,
+    format_resolution,
+    format_shape,
+    format_skip,
+    is_spatial,
+)
 from unet_lessons.viz.style import COMPONENT_COLORS, FLOW_COLOR, FONT_SIZE, KIND_COLORS
 
 # A marker symbol per kind, so the plot reads without colour too.
@@ -29,13 +37,6 @@ KIND_SYMBOLS = {
 TABLE_COLUMNS = ("#", "name", "kind", "in shape", "out shape", "parameters", "skip")
 
 
-def _skip_cell(row: TraceRow) -> str:
-    """'saved' for a row whose output the encoder keeps, '+ #7' for a decoder ResBlock concatenating row 7."""
-    if row.skip_from is not None:
-        return f"+ #{row.skip_from}"
-    return "saved" if row.saves_skip else ""
-
-
 def shape_table(trace: UNetConfig | UNet | Iterable[TraceRow]) -> str:
     """A plain-text table, one line per block in forward order, then the total parameter count.
 
@@ -48,7 +49,7 @@ def shape_table(trace: UNetConfig | UNet | Iterable[TraceRow]) -> str:
     """
     rows = as_trace(trace)
     cells = [[str(row.index), row.name, row.kind, format_shape(row.in_shape), format_shape(row.out_shape),
-              format_count(row.params), _skip_cell(row)] for row in rows]
+              format_count(row.params), format_skip(row)] for row in rows]
     widths = [max(len(line[i]) for line in cells + [list(TABLE_COLUMNS)]) for i in range(len(TABLE_COLUMNS))]
     right_aligned = {0, 5}  # index and parameters
 
@@ -126,7 +127,24 @@ def shape_plot(trace: UNetConfig | UNet | Iterable[TraceRow]) -> go.Figure:
         height=650, hovermode="closest", margin=dict(l=90, r=20, t=60, b=140),
         legend=dict(orientation="h", x=0, y=-0.16, xanchor="left", yanchor="top"),
     )
-    return figure
+    return describe(figure, *_alternative(rows, concatenating))
+
+
+def _alternative(rows: list[TraceRow], concatenating: list[TraceRow]) -> tuple[str, DataTable]:
+    """The plot in words (the range of resolutions and channels, the decoder inputs) and one row per block."""
+    resolutions = [row.out_shape[-1] for row in rows]
+    channels = [row.out_shape[1] for row in rows]
+    alt = (f"Two plots along the forward pass, one marker per block with an image output ({len(rows)} blocks, "
+           f"by kind): resolution (top, log scale) from {format_resolution(max(resolutions))} down to "
+           f"{format_resolution(min(resolutions))} and back, output channels (bottom, log scale) from "
+           f"{min(channels)} to {max(channels)}.")
+    if concatenating:
+        alt += (f" Open circles mark the inputs of the {len(concatenating)} decoder ResBlocks that concatenate a "
+                f"skip, up to {max(row.in_shape[1] for row in concatenating)} channels.")
+    cells = [(row.index, row.name, row.kind, row.stage, format_resolution(row.out_shape[-1]), row.out_shape[1],
+              row.in_shape[1] if row.skip_from is not None else "", format_skip(row)) for row in rows]
+    return alt, table(("#", "name", "kind", "stage", "resolution", "channels", "input channels (h + skip)", "skip"),
+                      cells)
 
 
 def _add_stage_bands(figure: go.Figure, rows: list[TraceRow]) -> None:

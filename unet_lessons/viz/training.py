@@ -12,7 +12,8 @@ from torch import nn
 
 from unet_lessons.data import to_displayable
 from unet_lessons.training import NoiseSchedule, predict_x0, q_sample
-from unet_lessons.viz._common import rounded
+from unet_lessons.viz._common import counted, format_image_size, format_value, rounded, thinned, titled
+from unet_lessons.viz.alt_text import describe, table
 from unet_lessons.viz.style import PALETTE
 
 # Losses from 1 (the zero-noise baseline) down to a few hundredths: a log axis from 0.01 to 1.5
@@ -35,17 +36,22 @@ def forward_process_figure(images: torch.Tensor, schedule: NoiseSchedule,
         seed: seed of the noise (one noise image per row, shared along the row).
     """
     noise = torch.randn(images.shape, generator=torch.Generator().manual_seed(seed))
+    signals = [f"{schedule.alpha_bars[t].sqrt():.2f}" for t in timesteps]
     fig, axes = plt.subplots(len(images), len(timesteps), figsize=(2.4 * len(timesteps), 2.5 * len(images) + 0.4),
                              squeeze=False)
     for row, (image, image_noise) in enumerate(zip(images, noise)):
-        for ax, t in zip(axes[row], timesteps):
+        for ax, t, signal in zip(axes[row], timesteps, signals):
             x_t = q_sample(image[None], torch.tensor([t]), image_noise[None], schedule)
             ax.imshow(to_displayable(x_t), interpolation="nearest")
             if row == 0:
-                ax.set_title(f"t = {t}\nsignal {schedule.alpha_bars[t].sqrt():.2f}")
+                ax.set_title(f"t = {t}\nsignal {signal}")
             ax.axis("off")
     fig.tight_layout()
-    return fig
+    steps = ", ".join(f"t = {t} (signal {signal})" for t, signal in zip(timesteps, signals))
+    alt = (f"A grid of {counted(len(images), f'{format_image_size(images)} training image')} (rows), each noised "
+           f"to {counted(len(timesteps), 'step')} of the forward process (columns), with the share of the clean image "
+           f"left: {steps}. One seeded noise image per row (seed {seed}).")
+    return describe(fig, alt, table(("timestep t", "signal left"), list(zip(timesteps, signals))))
 
 
 def loss_curve_figure(history: list[float], held_out: dict[int, float] | None = None,
@@ -57,6 +63,8 @@ def loss_curve_figure(history: list[float], held_out: dict[int, float] | None = 
         held_out: ``{steps done: held-out loss}`` (step 0 = before training).
         smoothing: window of the running mean.
     """
+    if not history:
+        raise ValueError("history is empty: pass the list of losses train() returned (one per step).")
     steps = list(range(1, len(history) + 1))
     running = [sum(history[max(0, i + 1 - smoothing):i + 1]) / len(history[max(0, i + 1 - smoothing):i + 1])
                for i in range(len(history))]
@@ -72,7 +80,21 @@ def loss_curve_figure(history: list[float], held_out: dict[int, float] | None = 
                                  marker=dict(size=10, symbol="diamond")))
     fig.update_layout(title="Noise-prediction loss (MSE) while training", xaxis_title="training step",
                       yaxis_title="MSE (log scale)", legend=LOSS_LEGEND)
-    return _on_loss_axis(fig)
+    alt = (f"Line chart, on a log axis, of the training loss (MSE of the predicted noise) over {len(history)} "
+           f"steps, each batch and the mean of the last {smoothing}: {format_value(history[0])} at step 1, "
+           f"{format_value(history[-1])} at the end (mean {format_value(running[-1])})")
+    if held_out:
+        alt += (f"; held-out loss {format_value(held_out[min(held_out)])} at step {min(held_out)}, "
+                f"{format_value(held_out[max(held_out)])} at step {max(held_out)}")
+    alt += f". A dashed line marks the baseline, {BASELINE_LABEL}."
+    held = held_out or {}
+    rows = []
+    for step in sorted(set(thinned(steps)) | set(held)):  # held-out step 0 comes before any training step
+        trained = ((format_value(history[step - 1]), format_value(running[step - 1])) if 1 <= step <= len(history)
+                   else ("", ""))
+        rows.append((step, *trained, format_value(held[step]) if step in held else ""))
+    return describe(_on_loss_axis(fig), alt, table(
+        ("training step", "training loss", f"mean of {smoothing}", "held-out loss"), rows))
 
 
 def held_out_curves_figure(runs: dict[str, dict[int, float]], title: str) -> go.Figure:
@@ -97,7 +119,15 @@ def held_out_curves_figure(runs: dict[str, dict[int, float]], title: str) -> go.
             marker=dict(size=max(7, 12 - 2 * i), symbol=symbols[i % len(symbols)])))
     fig.update_layout(title=title, xaxis_title="training step", yaxis_title="held-out MSE (log scale)",
                       legend=LOSS_LEGEND)
-    return _on_loss_axis(fig)
+    ends = "; ".join(f"{name}: {format_value(held_out[min(held_out)])} at step {min(held_out)}, "
+                     f"{format_value(held_out[max(held_out)])} at step {max(held_out)}"
+                     for name, held_out in runs.items())
+    alt = (f"Line chart, on a log axis, of the held-out loss (MSE of the predicted noise) against training steps for "
+           f"{counted(len(runs), 'run')}: {ends}. A dashed line marks the baseline, {BASELINE_LABEL}.{titled(title)}")
+    steps = sorted({step for held_out in runs.values() for step in held_out})
+    rows = [(step, *(format_value(held_out[step]) if step in held_out else "" for held_out in runs.values()))
+            for step in thinned(steps)]
+    return describe(_on_loss_axis(fig), alt, table(("training step", *runs), rows))
 
 
 def _on_loss_axis(fig: go.Figure) -> go.Figure:
@@ -126,9 +156,11 @@ def denoising_figure(model: nn.Module, x0: torch.Tensor, schedule: NoiseSchedule
     columns = ("clean x₀", "noisy x_t", "true noise", "predicted noise", "x₀ estimate")
     fig, axes = plt.subplots(len(timesteps), len(columns), figsize=(2.3 * len(columns), 1.65 * len(timesteps) + 0.55),
                              squeeze=False)
+    errors = []
     for row, t in enumerate(timesteps):
         x_t, predicted, estimate = _denoise(model, x0, t, noise, schedule)
         error = (predicted - noise).pow(2).mean().item()
+        errors.append(f"{error:.3f}")
         panels = (x0, x_t, noise / NOISE_DISPLAY_SCALE, predicted / NOISE_DISPLAY_SCALE, estimate)
         for ax, image, name in zip(axes[row], panels, columns):
             ax.imshow(to_displayable(image), interpolation="nearest")
@@ -137,9 +169,13 @@ def denoising_figure(model: nn.Module, x0: torch.Tensor, schedule: NoiseSchedule
             if row == 0:
                 ax.set_title(name)
         axes[row][0].set_ylabel(f"t = {t}")
-        axes[row][3].set_xlabel(f"MSE {error:.3f}")
+        axes[row][3].set_xlabel(f"MSE {errors[-1]}")
     fig.tight_layout()
-    return fig
+    scores = ", ".join(f"{error} at t = {t}" for t, error in zip(timesteps, errors))
+    alt = (f"A grid of {counted(len(timesteps), 'row')}, one per timestep, and {len(columns)} columns "
+           f"({', '.join(columns)}) for one {format_image_size(x0)} image: what the model is given and what it "
+           f"predicts. The mean squared error of the predicted noise against the true noise is {scores}.")
+    return describe(fig, alt, table(("timestep t", "noise MSE"), list(zip(timesteps, errors))))
 
 
 @torch.no_grad()
@@ -156,10 +192,12 @@ def estimates_figure(models: dict[str, nn.Module], x0: torch.Tensor, schedule: N
     """
     noise = torch.randn(x0.shape, generator=torch.Generator().manual_seed(seed))
     panels = [("clean x₀", x0, ""), (f"noisy x_t (t = {t})", q_sample(x0, torch.tensor([t]), noise, schedule), "")]
+    errors = {}
     for name, model in models.items():
         model.eval()
         _, predicted, estimate = _denoise(model, x0, t, noise, schedule)
-        panels.append((f"{name}:\nx₀ estimate", estimate, f"noise MSE {(predicted - noise).pow(2).mean().item():.3f}"))
+        errors[name] = f"{(predicted - noise).pow(2).mean().item():.3f}"
+        panels.append((f"{name}:\nx₀ estimate", estimate, f"noise MSE {errors[name]}"))
     fig, axes = plt.subplots(1, len(panels), figsize=(2.7 * len(panels), 3.4), squeeze=False)
     for ax, (title, image, label) in zip(axes[0], panels):
         ax.imshow(to_displayable(image), interpolation="nearest")
@@ -168,7 +206,10 @@ def estimates_figure(models: dict[str, nn.Module], x0: torch.Tensor, schedule: N
         ax.set_xticks([])
         ax.set_yticks([])
     fig.tight_layout()
-    return fig
+    estimates = "; ".join(f"{name} (noise MSE {error})" for name, error in errors.items())
+    alt = (f"One {format_image_size(x0)} image, clean and noised to t = {t}, then the estimate of the clean image "
+           f"from the noisy one by each of {counted(len(models), 'model')}, side by side: {estimates}.")
+    return describe(fig, alt, table(("model", "noise MSE"), list(errors.items())))
 
 
 def _denoise(model: nn.Module, x0: torch.Tensor, t: int, noise: torch.Tensor,
@@ -198,7 +239,9 @@ def image_grid_figure(images: torch.Tensor, columns: int = 8, title: str | None 
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    return fig
+    alt = (f"A grid of {len(images)} colour {format_image_size(images)} images, {counted(rows, 'row')} of up to "
+           f"{columns}.{titled(title)}")
+    return describe(fig, alt)
 
 
 def samples_figure(samples: torch.Tensor, training_images: torch.Tensor, num_steps: int) -> Figure:
@@ -214,4 +257,7 @@ def samples_figure(samples: torch.Tensor, training_images: torch.Tensor, num_ste
             ax.spines[:].set_visible(column < len(images))
         axes[row][0].set_ylabel(label)
     fig.tight_layout()
-    return fig
+    alt = (f"Two rows of colour {format_image_size(samples)} images: {counted(len(samples), 'sample')} generated in "
+           f"{counted(num_steps, 'sampling step')} (top) above {counted(len(training_images), 'training image')} "
+           f"(bottom).")
+    return describe(fig, alt)

@@ -10,9 +10,7 @@ initialization, 07: denoising) are factories: each wires a few controls to one b
 container for the notebook to display.
 """
 
-import base64
 import html
-import io
 from collections.abc import Callable
 
 import ipywidgets as widgets
@@ -28,6 +26,7 @@ from unet_lessons.init import INIT_SCHEMES, compare_init_schemes
 from unet_lessons.time_embedding import TimeEmbedding
 from unet_lessons.training import NoiseSchedule
 from unet_lessons.viz._common import cached_trace, format_count
+from unet_lessons.viz.alt_text import png_output
 from unet_lessons.viz.attention_maps import attention_map_figure
 from unet_lessons.viz.breakdown import breakdown_figure
 from unet_lessons.viz.hourglass import hourglass_figure
@@ -226,10 +225,10 @@ def _display_data(item: Figure | go.Figure | str) -> dict:
         # the figure's _ipython_display_ and show it beside the widget instead of inside the Output.)
         data = item._repr_mimebundle_()
     else:
-        png = io.BytesIO()
-        item.savefig(png, format="png", bbox_inches="tight")
+        png, metadata = png_output(item)  # with the figure's text alternative
         plt.close(item)  # shown once, in the Output only
-        data = {"image/png": base64.b64encode(png.getvalue()).decode(), "text/plain": repr(item)}
+        return {"output_type": "display_data", "data": {"image/png": png, "text/plain": repr(item)},
+                "metadata": {"image/png": metadata} if metadata else {}}
     return {"output_type": "display_data", "data": data, "metadata": {}}
 
 
