@@ -48,7 +48,9 @@ DATA = ("Fashion-MNIST training split (60,000 images, Xiao, Rasul & Vollgraf 201
 def commit() -> str:
     run = lambda *args: subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     head = run("rev-parse", "HEAD") or "unknown"
-    return head + ("+uncommitted" if run("status", "--porcelain", "--", "unet_lessons", "tools") else "")
+    # The code that trains, not the files it writes: a retrain rewrites the classifier in assets/ first.
+    changed = run("status", "--porcelain", "--", "unet_lessons", "tools", ":(exclude)unet_lessons/assets")
+    return head + ("+uncommitted" if changed else "")
 
 
 def recorded(name: str, key: str, folder: Path = ASSETS) -> str | None:

@@ -103,9 +103,11 @@ def stored_alternatives(name: str) -> list[str]:
 def test_lesson_page_names_every_figure_by_its_description(offline, classroom_url, name):
     offline.goto(f"{classroom_url}/site/{name}.html", wait_until="load")
     wait_for_drawings(offline, expected_drawings(name, slides=False))
-    cells = ".jp-Cell > .jp-Cell-outputWrapper"  # a cell's own outputs, not those stored inside widgets
-    captions = offline.locator(f"{cells} figure.course-figure:has(.js-plotly-plot) > figcaption").all_inner_texts()
-    images = offline.locator(f"{cells} .jp-RenderedImage img").evaluate_all("images => images.map(i => i.alt)")
+    # A cell's own figures, not those stored inside its widgets (checked below).
+    own = "nodes => nodes.filter(n => !n.closest('.widget-output'))"
+    captions = offline.locator("figure.course-figure:has(.js-plotly-plot) > figcaption").evaluate_all(
+        f"nodes => ({own})(nodes).map(n => n.textContent)")
+    images = offline.locator(".jp-RenderedImage img").evaluate_all(f"nodes => ({own})(nodes).map(n => n.alt)")
     stored = stored_alternatives(name)
     assert captions == [alt for kind, alt in stored if kind == "plotly"]
     assert images == [alt for kind, alt in stored if kind == "png"]
