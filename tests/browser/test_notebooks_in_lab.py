@@ -130,15 +130,18 @@ def move_a_control(page, view) -> bool:
 
 
 # What a keyboard user can reach in an explorer: its enabled, visible controls (not those of a figure it shows).
-CONTROLS = "input:not(:disabled), select:not(:disabled), button:not(:disabled), textarea, .noUi-handle"
+# A slider is two: its handle, and its readout, where the value can be typed.
+CONTROLS = ("input:not(:disabled), select:not(:disabled), button:not(:disabled), textarea, .noUi-handle, "
+            ".widget-readout[contenteditable=true]")
 EXPLORER_CONTROLS = f"""v => [...v.querySelectorAll('{CONTROLS}')]
     .filter(c => c.getClientRects().length && !c.closest('.widget-output'))"""
 # Each control's visible label: its widget's description, or a button's own text.
 CONTROL_LABELS = f"""v => ({EXPLORER_CONTROLS})(v).map(control => {{
     if (control.tagName === 'BUTTON') return control.textContent.trim();
     const widget = control.closest('.widget-inline-hbox, .widget-checkbox, .widget-slider, .widget-dropdown');
-    const label = widget && widget.querySelector('.widget-label, .widget-label-basic');
-    return label && label.getClientRects().length ? label.textContent.trim() : '';
+    const label = widget && [...widget.querySelectorAll('.widget-label, .widget-label-basic')]
+        .find(l => l.getClientRects().length && l.textContent.trim());
+    return label ? label.textContent.trim() : '';
 }})"""
 # Keys that change a focused control. A dropdown takes Home and End: in JupyterLab's command mode the up and
 # down arrows move between cells (JupyterLab's shortcuts take them before the dropdown does).
