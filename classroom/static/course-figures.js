@@ -42,7 +42,7 @@
 
   // A figure's text alternative (unet_lessons.viz.alt_text: layout.meta = {alt, table}): the figure is drawn in a
   // <figure> whose caption is the description (its accessible name), with the plotted numbers in a table
-  // under a <details>. Slides hide both from sight (course-pages.css), not from a screen reader.
+  // under a <details>. A slide keeps the caption for screen readers only and leaves out the table (course-pages.css).
   function drawDescribedFigure(host, figure) {
     var meta = (figure.layout || {}).meta;
     if (!meta || !meta.alt) {
