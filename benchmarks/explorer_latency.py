@@ -26,7 +26,7 @@ from unet_lessons.configs import PRESETS
 from unet_lessons.viz import breakdown
 from unet_lessons.viz._common import cached_trace, meta_model
 from unet_lessons.viz.style import use_course_style
-from unet_lessons.viz.widgets import unet_explorer
+from unet_lessons.viz.architecture_widgets import unet_explorer
 
 UPDATES = 20
 GOAL_MS = 150

@@ -4,7 +4,8 @@ Run with ``make bench`` (or ``.venv/bin/python benchmarks/import_time.py``). Eac
 Python process (nothing cached in memory, the files in the OS cache after the first round), timed inside
 the process from just before the import statement to just after it; the three statements take turns,
 ``REPEATS`` rounds. The ratio unet_lessons / torch is taken per round, then its median. A lesson's first
-cell imports more (``unet_lessons.viz.widgets`` brings plotly, ipywidgets and matplotlib): shown for scale.
+cell imports more (lesson 00 imports ``unet_lessons.viz.architecture_widgets``, which brings plotly, ipywidgets
+and matplotlib): shown for scale.
 """
 
 import subprocess
@@ -16,7 +17,8 @@ REPEATS = 7
 STATEMENTS = {
     "import torch": "import torch",
     "import unet_lessons": "import unet_lessons",
-    "import unet_lessons.viz.widgets (what a lesson loads)": "import unet_lessons.viz.widgets",
+    "import unet_lessons.viz.architecture_widgets (what lesson 00 loads)":
+        "import unet_lessons.viz.architecture_widgets",
 }
 HEAVY = ("matplotlib", "plotly", "ipywidgets", "IPython", "diffusers")
 

@@ -1,8 +1,9 @@
 """A mistake at any public entry point is a ValueError that names the argument, raised before anything changes.
 
 One table across the package: the model and its configuration, analysis, initialisation, training, sampling,
-data, quality and the figure builders. Every case runs on fresh objects; afterwards the model's weights and
-every tensor handed in must be exactly as they were.
+data, quality, the figure builders and the explorers (which raise for a bad argument before building a control;
+an invalid combination of their controls is shown inside the widget, see tests/test_widgets*.py). Every case
+runs on fresh objects; afterwards the model's weights and every tensor handed in must be exactly as they were.
 """
 
 import plotly.graph_objects as go
@@ -11,24 +12,33 @@ import torch
 from torch import nn
 
 from unet_lessons.analysis import count_forward_flops, count_parameters_by_level, trace_shapes
+from unet_lessons.attention import AttentionBlock
 from unet_lessons.configs import PRESETS, UNetConfig
 from unet_lessons.data import first_per_class, load_fashion_mnist, to_model_images
 from unet_lessons.init import initialize_weights
 from unet_lessons.quality import Classifier, class_accuracy
+from unet_lessons.resblock import ResBlock
 from unet_lessons.sampling import ancestral_sample, ddim_sample, ddim_step, sampling_steps
+from unet_lessons.time_embedding import TimeEmbedding
 from unet_lessons.training import NoiseSchedule, drop_labels, ema_model, predict_x0, q_sample, train
 from unet_lessons.unet import UNet
 from unet_lessons.viz.alt_text import describe
+from unet_lessons.viz.architecture_widgets import explorer_state, unet_explorer
+from unet_lessons.viz.block_widgets import (attention_explorer, resblock_explorer, time_embedding_explorer,
+                                          time_response_explorer)
 from unet_lessons.viz.generation import class_grid_figure, image_row_figure
+from unet_lessons.viz.generation_widgets import record_trajectory, sampler_explorer, trajectory_explorer
 from unet_lessons.viz.hourglass import hourglass_figure
 from unet_lessons.viz.training import loss_curve_figure
+from unet_lessons.viz.training_widgets import denoising_explorer, init_explorer, progress_bar
 
 CONFIG = UNetConfig(image_size=16, base_channels=16, channel_mults=(1, 2), num_res_blocks=1,
                     attention_resolutions=(8,), groups=8, num_classes=3)
 
 
 class Things:
-    """Fresh objects for one case: a conditional model, a schedule, images, labels."""
+    """Fresh objects for one case: a conditional model, a schedule, images, labels; for the explorers a photo, a
+    ResBlock with its time embedding, and an attention map."""
 
     def __init__(self):
         torch.manual_seed(0)
@@ -39,11 +49,17 @@ class Things:
         self.t = torch.tensor([10, 20])
         self.y = torch.tensor([0, 2])
         self.classifier = Classifier(in_channels=3, image_size=16, num_classes=3, width=8, num_features=16)
+        self.photo = torch.rand(1, 3, 8, 8) * 2 - 1
+        self.block, self.time_embed = ResBlock(16, 16, time_emb_dim=64, groups=8), TimeEmbedding(16)
+        with torch.no_grad():
+            self.weights = AttentionBlock(32, num_heads=2, groups=8).attention_weights(torch.randn(1, 32, 4, 4))
 
     def tensors(self) -> dict[str, torch.Tensor]:
         state = {f"model.{k}": v for k, v in self.model.state_dict().items()}
         state |= {f"classifier.{k}": v for k, v in self.classifier.state_dict().items()}
-        return state | {"x": self.x, "noise": self.noise, "t": self.t, "y": self.y}
+        state |= {f"block.{k}": v for k, v in self.block.state_dict().items()}
+        return state | {"x": self.x, "noise": self.noise, "t": self.t, "y": self.y, "photo": self.photo,
+                        "weights": self.weights}
 
 
 # (id, call, words the message must contain: the argument's name and what would be right)
@@ -105,12 +121,78 @@ CASES = [
     ("loss curve of no steps", lambda o: loss_curve_figure([]), ["history", "train()"]),
     ("alt text empty", lambda o: describe(go.Figure(), "  "), ["alt"]),
     ("alt text on a tensor", lambda o: describe(o.x, "a tensor"), ["figure", "Tensor"]),
+    # the explorers: a bad argument raises before any control is built
+    ("unet_explorer a Preset", lambda o: unet_explorer(PRESETS["light"]), ["preset=a Preset", "name", "'light'"]),
+    ("unet_explorer a list", lambda o: unet_explorer(["light"]), ["preset=a list", "'chapter_example'"]),
+    ("explorer_state a dict", lambda o: explorer_state({"image_size": 32}), ["config", "UNetConfig", "dict"]),
+    ("resblock_explorer a 3-d image", lambda o: resblock_explorer(o.photo[0]), ["image must be", "image[None]"]),
+    ("resblock_explorer uint8 pixels", lambda o: resblock_explorer(((o.photo + 1) * 127.5).to(torch.uint8)),
+     ["image must be a float tensor", "uint8", "127.5"]),
+    ("resblock_explorer a greyscale image", lambda o: resblock_explorer(o.photo[:, :1]),
+     ["image must be one image [1, 3, H, W]", "[1, 1, 8, 8]"]),
+    ("resblock_explorer groups off the menu", lambda o: resblock_explorer(o.photo, groups=3), ["groups=3", "32]"]),
+    ("time_embedding_explorer odd dim", lambda o: time_embedding_explorer(dim=127), ["dim=127", "even"]),
+    ("time_embedding_explorer zero dim", lambda o: time_embedding_explorer(dim=0), ["dim=0", "positive"]),
+    ("time_response_explorer two images", lambda o: time_response_explorer(o.block, o.time_embed,
+                                                                           torch.randn(2, 16, 8, 8)),
+     ["x must be one image [1, 16, H, W]", "x[:1]"]),
+    ("time_response_explorer the photo", lambda o: time_response_explorer(o.block, o.time_embed, o.photo),
+     ["x must be one image [1, 16, H, W]", "[1, 3, 8, 8]"]),
+    ("time_response_explorer swapped", lambda o: time_response_explorer(o.time_embed, o.block, o.photo),
+     ["block", "ResBlock", "got TimeEmbedding"]),
+    ("time_response_explorer another embedding size", lambda o: time_response_explorer(o.block, TimeEmbedding(8),
+                                                                                       o.photo),
+     ["time_embed", "time_emb_dim=64", "TimeEmbedding(16)"]),
+    ("attention_explorer weights without the batch", lambda o: attention_explorer(o.photo, o.weights[0]),
+     ["weights must be", "[1, heads, H*W, H*W]", "[2, 16, 16]"]),
+    ("attention_explorer raw scores", lambda o: attention_explorer(o.photo, torch.randn(1, 2, 16, 16)),
+     ["weights", "softmax(dim=-1)"]),
+    ("attention_explorer features for the photo", lambda o: attention_explorer(torch.randn(1, 32, 4, 4), o.weights),
+     ["image must be one image [1, 3, H, W]", "[1, 32, 4, 4]"]),
+    ("attention_explorer the block for its weights", lambda o: attention_explorer(o.photo,
+                                                                                  AttentionBlock(32, groups=8)),
+     ["weights", "attention_weights", "AttentionBlock"]),
+    ("init_explorer width not offered", lambda o: init_explorer(CONFIG), ["base_channel_choices=(32, 64)",
+                                                                        "config.base_channels=16"]),
+    ("init_explorer width groups do not divide", lambda o: init_explorer(CONFIG, (16, 20)),
+     ["base_channel_choices=(16, 20)", "base_channels=20", "groups=8"]),
+    ("init_explorer unknown preset", lambda o: init_explorer("huge"), ["config='huge'", "preset"]),
+    ("progress_bar zero steps", lambda o: progress_bar(0), ["steps=0", ">= 1"]),
+    ("progress_bar steps a float", lambda o: progress_bar(2.5), ["steps=2.5"]),
+    ("denoising_explorer a config", lambda o: denoising_explorer(CONFIG, o.x[:1], o.schedule),
+     ["model", "UNetConfig", "UNet(config)"]),
+    ("denoising_explorer a batch", lambda o: denoising_explorer(o.model, o.x, o.schedule),
+     ["x0 must be one", "x0[:1]"]),
+    ("denoising_explorer another size", lambda o: denoising_explorer(o.model, o.photo, o.schedule),
+     ["x0 must be one image [1, 3, 16, 16]", "[1, 3, 8, 8]"]),
+    ("denoising_explorer steps for the schedule", lambda o: denoising_explorer(o.model, o.x[:1], 1000),
+     ["schedule", "NoiseSchedule.linear()", "int"]),
+    ("record_trajectory label outside", lambda o: record_trajectory(o.model, o.schedule, label=7), ["label=7", "0..2"]),
+    ("record_trajectory a class name", lambda o: record_trajectory(o.model, o.schedule, label="Sneaker"),
+     ["label='Sneaker'", "index"]),
+    ("record_trajectory unconditional", lambda o: record_trajectory(UNet(CONFIG, num_classes=None), o.schedule, 1),
+     ["model", "num_classes=None", "class-conditional"]),
+    ("trajectory_explorer no frames", lambda o: trajectory_explorer([], "walk"), ["frames", "record_trajectory",
+                                                                                "empty"]),
+    ("trajectory_explorer samples for frames", lambda o: trajectory_explorer(o.x, "walk"), ["frames", "Tensor"]),
+    ("trajectory_explorer one frame", lambda o: trajectory_explorer((30, o.x[0], o.x[1]), "walk"),
+     ["frames", "a tuple of int"]),
+    ("sampler_explorer names of another length", lambda o: sampler_explorer(o.model, o.schedule, ("a", "b")),
+     ["class_names", "3 names", "got 2"]),
+    ("sampler_explorer label outside", lambda o: sampler_explorer(o.model, o.schedule, ("a", "b", "c"), label=3),
+     ["label=3", "0..2"]),
+    ("sampler_explorer zero batch", lambda o: sampler_explorer(o.model, o.schedule, ("a", "b", "c"), batch=0),
+     ["batch=0"]),
 ]
 
 
 def test_the_table_is_long_enough():
     assert len(CASES) >= 25
     assert len({case_id for case_id, _, _ in CASES}) == len(CASES)
+    explorers = {"unet_explorer", "explorer_state", "resblock_explorer", "time_embedding_explorer",
+                 "time_response_explorer", "attention_explorer", "init_explorer", "progress_bar",
+                 "denoising_explorer", "record_trajectory", "trajectory_explorer", "sampler_explorer"}
+    assert {case_id.split()[0] for case_id, _, _ in CASES} >= explorers  # every public explorer has a case
 
 
 @pytest.mark.parametrize("call, words", [case[1:] for case in CASES], ids=[case[0] for case in CASES])

@@ -1,5 +1,5 @@
-"""Every lesson is listed where a learner looks for it (the README and the notebooks folder's README), and no
-stored output is a bare object repr."""
+"""Every lesson is listed where a learner looks for it (the README and the notebooks folder's README), no
+stored output is a bare object repr, and no cell shows the same figure twice."""
 
 from pathlib import Path
 
@@ -26,3 +26,17 @@ def test_no_stored_output_is_a_bare_object_repr(name):
              if cell.cell_type == "code" for output in cell.outputs
              if output.get("output_type") == "execute_result" and " at 0x" in output["data"].get("text/plain", "")]
     assert not reprs, f"{name}: cells print object reprs: {reprs}"
+
+
+@pytest.mark.parametrize("name", LESSONS)
+def test_no_cell_shows_a_figure_twice(name):
+    # a cell ending in a call that returns its matplotlib figure shows it twice: once from the inline backend,
+    # once as the cell's result
+    notebook = nbformat.read(ROOT / "notebooks" / name, as_version=4)
+    twice = []
+    for index, cell in enumerate(notebook.cells):
+        images = [output["data"][kind] for output in cell.get("outputs", []) for kind in ("image/png", "image/svg+xml")
+                  if kind in output.get("data", {})]
+        if len(images) != len(set(images)):
+            twice.append(index)
+    assert not twice, f"{name}: cells show the same image twice: {twice}"

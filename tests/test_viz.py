@@ -437,6 +437,18 @@ def test_hourglass_description_names_the_highlight():
     assert "Highlighted: skip (the skip arrows)" in alt
 
 
+def test_a_generator_highlights_as_a_list_does():
+    names = ["Downsample", "Upsample"]
+    from_list = hourglass_figure(CONFIGS["tiny"], highlight=names)
+    from_generator = hourglass_figure(CONFIGS["tiny"], highlight=(name for name in names))
+    assert from_generator.layout.title.text.endswith("(highlighted: Downsample, Upsample)")
+    assert from_generator.layout.title.text == from_list.layout.title.text
+    emphasised = [name for name, box in boxes(from_generator).items() if box.opacity == 1.0]
+    alt, rows = described(from_generator)
+    assert f"Highlighted: Downsample, Upsample ({len(emphasised)} blocks)" in alt and emphasised
+    assert (alt, rows) == described(from_list) and boxes(from_generator) == boxes(from_list)
+
+
 def test_shape_plot_describes_every_plotted_block():
     config = CONFIGS["chapter_example"]
     spatial = [row for row in trace_shapes(config) if len(row.out_shape) == 4]

@@ -129,3 +129,11 @@ def test_sampler_explorer_redraws_and_shows_an_invalid_choice_in_the_widget(mode
     assert output.outputs[0]["output_type"] == "stream" and "eta=0.5 applies to DDIM only" in output.outputs[0]["text"]
     eta.value = 0.0
     assert "image/png" in output.outputs[0]["data"]
+
+
+def test_sampler_explorer_offers_no_more_steps_than_the_schedule_has(model):
+    explorer = sampler_explorer(model, NoiseSchedule.linear(num_steps=10), NAMES, batch=1)
+    steps, output = explorer.children[1].children[0], explorer.children[3]
+    assert (steps.value, steps.max) == (10, 10)  # 25 steps of 100 would be more than this schedule has
+    assert "image/png" in output.outputs[0]["data"]
+    assert sampler_explorer(model, SCHEDULE, NAMES, batch=1).children[1].children[0].max == 50

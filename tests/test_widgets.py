@@ -5,7 +5,7 @@ import pytest
 
 from unet_lessons.analysis import trace_shapes
 from unet_lessons.configs import PRESETS, UNetConfig
-from unet_lessons.viz.widgets import CUSTOM, UNetExplorer, explorer_state, parse_ints, unet_explorer
+from unet_lessons.viz.architecture_widgets import CUSTOM, UNetExplorer, explorer_state, parse_ints, unet_explorer
 
 
 def block_count(figure) -> int:
@@ -75,6 +75,16 @@ def test_invalid_value_shows_the_message_and_keeps_the_last_figures(explorer, co
     assert explorer.figures is good_figures and explorer.table == good_table
     explorer.controls["preset"].value = "light"  # a preset repairs every control
     assert "❌" not in explorer.message.value and explorer.config == PRESETS["light"].config
+
+
+def test_choosing_the_same_preset_again_repairs_an_invalid_combination(explorer):
+    explorer.controls["preset"].value = "light"
+    explorer.controls["image_size"].value = 40  # four levels need a multiple of 8
+    assert "❌" in explorer.message.value and "image_size=40" in explorer.message.value
+    assert explorer.controls["preset"].value == CUSTOM  # the controls match no preset any more...
+    explorer.controls["preset"].value = "light"  # ...so choosing "light" again is a change, and repairs them
+    assert "❌" not in explorer.message.value and explorer.config == PRESETS["light"].config
+    assert explorer.controls["image_size"].value == 64
 
 
 @pytest.mark.parametrize("name", sorted(PRESETS))

@@ -1,11 +1,11 @@
-"""Tests for the lesson 07 explorer in unet_lessons/viz/widgets.py: move the slider, the figure changes."""
+"""Tests for the lesson 07 explorer in unet_lessons/viz/training_widgets.py: move the slider, the figure changes."""
 
 import matplotlib.pyplot as plt
 
 from unet_lessons.init import initialize_weights
 from unet_lessons.training import NoiseSchedule, shapes_dataset, train
 from unet_lessons.unet import UNet
-from unet_lessons.viz.widgets import denoising_explorer, progress_bar
+from unet_lessons.viz.training_widgets import denoising_explorer, progress_bar
 
 
 def test_denoising_explorer_redraws_for_a_new_t(tiny_config):

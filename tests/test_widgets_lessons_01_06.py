@@ -1,8 +1,9 @@
 """Lesson 01 and 06 explorers: moving a control changes what the Output shows; bad input shows a message."""
 
 from unet_lessons.data import sample_photo
+from unet_lessons.viz.block_widgets import resblock_explorer
 from unet_lessons.viz.style import use_course_style
-from unet_lessons.viz.widgets import init_explorer, resblock_explorer
+from unet_lessons.viz.training_widgets import init_explorer
 
 
 def _text(output):

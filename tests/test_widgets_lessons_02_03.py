@@ -1,4 +1,4 @@
-"""Tests for the lesson 02 and 03 explorers in unet_lessons/viz/widgets.py: move a control, the output changes."""
+"""Tests for the lesson 02 and 03 explorers in unet_lessons/viz/block_widgets.py: move a control, the output changes."""
 
 import matplotlib.pyplot as plt
 import pytest
@@ -8,7 +8,7 @@ from unet_lessons.attention import AttentionBlock
 from unet_lessons.resblock import ResBlock
 from unet_lessons.time_embedding import TimeEmbedding
 from unet_lessons.viz.style import use_course_style
-from unet_lessons.viz.widgets import attention_explorer, time_embedding_explorer, time_response_explorer
+from unet_lessons.viz.block_widgets import attention_explorer, time_embedding_explorer, time_response_explorer
 
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
 
@@ -42,6 +42,16 @@ def test_time_embedding_explorer_redraws_on_t_and_freq_shift():
     assert len(output.outputs) == 1  # replaced, not appended
 
 
+def test_time_embedding_explorer_shows_a_dim_too_small_for_freq_shift_1_in_the_widget():
+    (t, freq_shift), output = controls_and_output(time_embedding_explorer(dim=2))  # one sin + cos pair: fine at 0
+    assert PLOTLY_MIME in shown(output)[0]
+    freq_shift.value = 1  # must not raise
+    assert output.outputs[0]["output_type"] == "stream"
+    assert "⚠️" in output.outputs[0]["text"] and "dim=2 is too small for freq_shift=1" in output.outputs[0]["text"]
+    freq_shift.value = 0
+    assert PLOTLY_MIME in shown(output)[0]
+
+
 def test_time_response_explorer_redraws():
     block, embed = ResBlock(16, 16, 64, groups=8), TimeEmbedding(16)
     (t, reference), output = controls_and_output(time_response_explorer(block, embed, torch.randn(1, 16, 8, 8)))
@@ -69,7 +79,7 @@ def test_attention_explorer_sliders_cover_the_map_and_heads():
 
 
 def test_explorer_shows_errors_inside_the_widget(monkeypatch):
-    import unet_lessons.viz.widgets as widgets_module
+    import unet_lessons.viz.block_widgets as widgets_module
 
     def broken(*args):
         raise ValueError("t=5000: use 0..999")

@@ -15,7 +15,7 @@ sampling            07, 08_it_generates.ipynb    ancestral sampler, DDIM, classi
 quality             08_it_generates.ipynb        a classifier's accuracy and Frechet distance on samples
 course_files        08_it_generates.ipynb        the shipped course model, classifier and images, checked
 analysis            (all)                        parameters, shape traces, FLOPs, memory
-data                01-03, 08                    a real photo (matplotlib's sample); Fashion-MNIST's files
+data                01-04, 07, 08                a real photo (matplotlib's sample); Fashion-MNIST's files
 ==================  ===========================  ==========================================
 
 ``viz/`` holds the figure builders and the explorers; ``exercises/`` the self-checks, one module per lesson.

@@ -105,7 +105,8 @@ def check_images(images, argument: str) -> None:
                          "For one image use image[None]; for uint8 pixels, pixels.float() / 127.5 - 1.")
 
 
-def _check_count(value, argument: str, minimum: int) -> None:
+def check_count(value, argument: str, minimum: int) -> None:
+    """A ``ValueError`` naming ``argument`` unless ``value`` is an int >= ``minimum`` (steps, batch sizes)."""
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ValueError(f"{argument}={value!r}: a whole number >= {minimum}.")
 
@@ -171,9 +172,9 @@ def train(model: nn.Module, images: torch.Tensor, schedule: NoiseSchedule, steps
         generator: continue with this generator (``seed`` is then unused); default one seeded with ``seed``.
     """
     check_images(images, "images")
-    _check_count(steps, "steps", 0)
-    _check_count(batch_size, "batch_size", 1)
-    _check_count(warmup_steps, "warmup_steps", 0)
+    check_count(steps, "steps", 0)
+    check_count(batch_size, "batch_size", 1)
+    check_count(warmup_steps, "warmup_steps", 0)
     if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0:
         raise ValueError(f"lr={lr!r}: a learning rate > 0, e.g. 1e-3.")
     if labels is not None:

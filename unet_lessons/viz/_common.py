@@ -11,6 +11,7 @@ from functools import lru_cache
 
 from unet_lessons.analysis import TraceRow, meta_unet, trace_shapes
 from unet_lessons.configs import UNetConfig, as_config
+from unet_lessons.training import NoiseSchedule, check_images
 from unet_lessons.unet import UNet
 
 
@@ -40,6 +41,32 @@ def as_trace(source: UNetConfig | UNet | Iterable[TraceRow]) -> tuple[TraceRow, 
             f"got {type(source).__name__} whose items are not all TraceRow."
         )
     return rows
+
+
+def check_one_image(image, argument: str, channels: int, size: int | None = None) -> None:
+    """A ``ValueError`` naming ``argument`` unless ``image`` is one float image [1, channels, H, W] (H = W = ``size``
+    if given)."""
+    check_images(image, argument)
+    height, width = (size, size) if size is not None else image.shape[2:]
+    if list(image.shape) != [1, channels, height, width]:
+        hint = f" For the first image of a batch use {argument}[:1]." if image.shape[0] != 1 else ""
+        raise ValueError(f"{argument} must be one image [1, {channels}, {size or 'H'}, {size or 'W'}]; got "
+                         f"{list(image.shape)}.{hint}")
+
+
+def check_unet(model, argument: str = "model") -> None:
+    """A ``ValueError`` naming ``argument`` unless ``model`` is a :class:`UNet`."""
+    if not isinstance(model, UNet):
+        hint = (" (a configuration: build the model with UNet(config))" if isinstance(model, UNetConfig) else
+                " (an EMA wrapper: pass its .module)" if isinstance(getattr(model, "module", None), UNet) else "")
+        raise ValueError(f"{argument}: expected a UNet, got {type(model).__name__}{hint}.")
+
+
+def check_schedule(schedule) -> None:
+    """A ``ValueError`` unless ``schedule`` is a :class:`NoiseSchedule`."""
+    if not isinstance(schedule, NoiseSchedule):
+        raise ValueError(f"schedule: expected a NoiseSchedule, e.g. NoiseSchedule.linear() (the one the model was "
+                         f"trained with); got {type(schedule).__name__}.")
 
 
 def format_shape(shape: tuple[int, ...]) -> str:

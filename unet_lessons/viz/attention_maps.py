@@ -9,7 +9,7 @@ from plotly.subplots import make_subplots
 
 from unet_lessons.data import to_displayable
 from unet_lessons.viz.alt_text import DataTable, describe, table
-from unet_lessons.viz._common import format_resolution, titled
+from unet_lessons.viz._common import check_one_image, format_resolution, titled
 from unet_lessons.viz.style import FONT_SIZE, KIND_COLORS, MATPLOTLIB_CMAP
 
 
@@ -26,10 +26,8 @@ def attention_map_figure(image: torch.Tensor, weights: torch.Tensor, query_x: in
         title: figure title; by default it states the largest weight and the uniform weight.
         vmax: top of the colour scale (e.g. to show two maps on one scale); by default the map's maximum.
     """
+    side = check_attention_inputs(image, weights)
     heads, tokens = weights.shape[1], weights.shape[-1]
-    side = round(tokens ** 0.5)
-    if side * side != tokens:
-        raise ValueError(f"weights: {tokens} key pixels is not a square feature map.")
     if not 0 <= head < heads:
         raise ValueError(f"head={head}: this block has {heads} head(s), numbered 0..{heads - 1}.")
     for name, value in (("query_x", query_x), ("query_y", query_y)):
@@ -58,6 +56,22 @@ def attention_map_figure(image: torch.Tensor, weights: torch.Tensor, query_x: in
            f"pixel's own {attention[query_y, query_x]:.4f}; uniform attention would give {uniform} to every pixel."
            + titled(title))
     return describe(fig, alt)
+
+
+def check_attention_inputs(image: torch.Tensor, weights: torch.Tensor) -> int:
+    """A ``ValueError`` naming the argument unless ``image`` is one photo [1, 3, H_img, W_img] and ``weights`` one
+    image's attention [1, heads, H*W, H*W] over a square map, rows summing to 1; returns the map's side H."""
+    check_one_image(image, "image", channels=3)
+    tokens = weights.shape[-1] if isinstance(weights, torch.Tensor) and weights.dim() == 4 else 0
+    side = round(tokens ** 0.5)
+    if tokens == 0 or side * side != tokens or weights.shape[0] != 1 or weights.shape[2] != tokens:
+        got = list(weights.shape) if isinstance(weights, torch.Tensor) else type(weights).__name__
+        raise ValueError(f"weights must be one image's attention [1, heads, H*W, H*W] over a square H x W map, as "
+                         f"block.attention_weights(features) returns for features [1, C, H, H]; got {got}.")
+    if not weights.is_floating_point() or weights.min() < 0 or (weights.sum(-1) - 1).abs().max() > 1e-3:
+        raise ValueError("weights: every row must be a softmax over the keys (non-negative, summing to 1); "
+                         "for raw scores q @ k^T / sqrt(d) pass scores.softmax(dim=-1).")
+    return side
 
 
 def attention_cost_figure(rows: list[dict]) -> go.Figure:

@@ -1,6 +1,6 @@
 """Where the parameters are: by component, by resolution level (encoder vs decoder), and by block kind.
 
-Used in ``notebooks/04_assembly.ipynb`` and ``05_configs.ipynb`` and by the explorer in ``viz/widgets.py``.
+Used in ``notebooks/04_assembly.ipynb`` and ``05_configs.ipynb`` and by the explorer in ``viz/architecture_widgets.py``.
 Every count comes from a model built on the meta device (no weights allocated).
 """
 

@@ -1,8 +1,8 @@
 """The U-Net drawn as the chapter's hourglass: encoder down the left, bottleneck at the bottom, decoder up the right.
 
 Used by every lesson to show "where this piece sits" (``highlight=...``), and by the explorer in
-``viz/widgets.py``. The figure is built from :func:`unet_lessons.analysis.trace_shapes`, so it shows the
-blocks the model really runs, in forward order, with their real shapes.
+``viz/architecture_widgets.py``. The figure is built from :func:`unet_lessons.analysis.trace_shapes`, so it
+shows the blocks the model really runs, in forward order, with their real shapes.
 """
 
 import math
@@ -117,6 +117,8 @@ def hourglass_figure(config_or_trace: UNetConfig | UNet | Iterable[TraceRow],
         title: the figure title (default: block and parameter counts).
     """
     rows = as_trace(config_or_trace)
+    if highlight is not None and not isinstance(highlight, str):
+        highlight = tuple(highlight)  # read three times below (boxes, title, description): a generator only once
     emphasised, skips_emphasised = _emphasis(rows, highlight)
     boxes = _layout(rows)
     by_index = {box.row.index: box for box in boxes}

@@ -1,6 +1,6 @@
 """Shapes along the forward pass: a printed table and a plot of resolution and channels, block by block.
 
-Used in ``notebooks/04_assembly.ipynb`` (and the explorer in ``viz/widgets.py``) to check that every block
+Used in ``notebooks/04_assembly.ipynb`` (and the explorer in ``viz/architecture_widgets.py``) to check that every block
 sees the shape the lesson says it should.
 """
 
