@@ -5,6 +5,7 @@ import re
 import pytest
 import torch
 
+from unet_lessons.analysis import trace_shapes
 from unet_lessons.configs import UNetConfig
 from unet_lessons.unet import UNet
 
@@ -45,6 +46,14 @@ BAD_CONFIGS = [
     ({"num_classes": 10.0}, ["num_classes=10.0", "int"]),
     ({"num_classes": True}, ["num_classes=True", "int"]),
     ({"num_classes": 10}, []),
+    # Sizes no PyTorch tensor can hold, even on the meta device (its byte count is a signed 64-bit integer):
+    ({"channel_mults": (1, 2, 2, 10**9)}, ["widest convolution's weight", "2**61", "channel_mults"]),
+    ({"image_size": 2**40, "channel_mults": (1,), "attention_resolutions": ()}, ["full-resolution activation",
+                                                                                 "image_size"]),
+    ({"image_size": 2**17, "channel_mults": (1,), "attention_resolutions": ()}, ["attention matrix at 65536x65536",
+                                                                                 "image_size"]),
+    ({"num_classes": 2**60}, ["class embedding", "num_classes"]),
+    ({"image_size": 2**16, "channel_mults": (1,), "attention_resolutions": ()}, []),  # just below: valid
 ]
 
 
@@ -126,3 +135,15 @@ def test_label_validation(conditional_model, y, words):
 def test_labels_to_an_unconditional_model_are_refused(model):
     with pytest.raises(ValueError, match="y: this UNet is unconditional.*num_classes=10"):
         model(torch.zeros(2, 3, 16, 16), torch.tensor([1, 2]), torch.tensor([0, 1]))
+
+
+@pytest.mark.parametrize("fields", [
+    {"channel_mults": (2_700_000,), "attention_resolutions": ()},  # a 3.5e8-channel level: weights of 2.2e18
+    {"image_size": 2**16, "channel_mults": (1,), "attention_resolutions": ()},  # bottleneck attention 32768x32768
+    {"image_size": 2**14, "channel_mults": (1, 1), "attention_resolutions": (2**14,)},  # attention at full size
+], ids=["widest weight", "bottleneck attention", "full-size attention"])
+def test_sizes_just_inside_the_limit_trace_on_the_meta_device(fields):
+    """validate()'s size limit is not too loose: what it lets through, PyTorch can trace on the meta device."""
+    config = UNetConfig(**fields).validate()
+    rows = trace_shapes(config)
+    assert rows[-1].out_shape == (1, 3, config.image_size, config.image_size)

@@ -65,6 +65,7 @@ def test_topology_and_text_controls_reach_the_config(explorer):
     ("channel_mults", "1,2,x", "channel_mults"),
     ("attention_resolutions", "12", "attention_resolutions"),
     ("channel_mults", "", "channel_mults"),
+    ("channel_mults", "1,2,2,99999999999", "channel_mults"),  # a weight larger than any tensor, even on meta
 ])
 def test_invalid_value_shows_the_message_and_keeps_the_last_figures(explorer, control, value, field):
     explorer.controls["preset"].value = "chapter_example"
@@ -118,3 +119,5 @@ def test_parse_ints():
     assert parse_ints("attention_resolutions", "") == ()
     with pytest.raises(ValueError, match="channel_mults='1,two'"):
         parse_ints("channel_mults", "1,two")
+    with pytest.raises(ValueError, match="attention_resolutions='16;x'.*e.g. 16,8"):
+        parse_ints("attention_resolutions", "16;x", "16,8")

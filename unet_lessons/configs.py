@@ -136,6 +136,7 @@ class UNetConfig:
                     f"num_heads={self.num_heads} does not divide {channels} channels at an attention "
                     "block; choose num_heads that divides every attended channel count (1 always works)."
                 )
+        _check_tensor_sizes(self)
         return self
 
 
@@ -164,6 +165,30 @@ def _check_types(config: UNetConfig) -> None:
         raise ValueError(f"dropout={config.dropout!r}: must be a float in [0, 1).")
     if not isinstance(config.topology, str):
         raise ValueError(f"topology={config.topology!r}: must be a string, one of {TOPOLOGIES}.")
+
+
+# PyTorch counts a tensor's bytes in a signed 64-bit integer, even on the meta device: a float32 tensor holds
+# fewer than 2**61 numbers.
+MAX_TENSOR_ELEMENTS = 2**61
+
+
+def _check_tensor_sizes(config: UNetConfig) -> None:
+    """A ValueError naming the field to lower when one image's forward pass would need a tensor PyTorch cannot
+    hold: a weight (the widest conv reads at most twice the widest level's channels), an activation at full
+    resolution, an attention matrix (one row and one column per pixel, per head) or the class embedding."""
+    widest = max(config.level_channels)
+    attended = {res for res in config.attention_resolutions} | {config.bottleneck_resolution}
+    sizes = [
+        (9 * 2 * widest * widest, "base_channels or channel_mults", "the widest convolution's weight"),
+        (3 * widest * config.image_size**2, "image_size", "a full-resolution activation"),
+        (config.num_heads * max(attended) ** 4, "image_size or attention_resolutions",
+         f"the attention matrix at {max(attended)}x{max(attended)}"),
+        ((config.num_classes or 0) * 4 * config.base_channels, "num_classes", "the class embedding"),
+    ]
+    for elements, field, tensor in sizes:
+        if elements >= MAX_TENSOR_ELEMENTS:
+            raise ValueError(f"{tensor} would hold about {elements:.1e} numbers, more than a PyTorch tensor can "
+                             f"(2**61 float32 numbers), even on the meta device: lower {field}.")
 
 
 def as_config(value, argument: str = "config") -> "UNetConfig":

@@ -40,13 +40,14 @@ def explorer_state(config: UNetConfig) -> dict:
     }
 
 
-def parse_ints(name: str, text: str) -> tuple[int, ...]:
-    """'1, 2,2,4' -> (1, 2, 2, 4); '' -> (). ``ValueError`` naming the field for anything else."""
+def parse_ints(name: str, text: str, example: str = "1,2,2,4") -> tuple[int, ...]:
+    """'1, 2,2,4' -> (1, 2, 2, 4); '' -> (). ``ValueError`` naming the field (and showing ``example``) for
+    anything else."""
     parts = [part.strip() for part in text.replace(";", ",").split(",") if part.strip()]
     try:
         return tuple(int(part) for part in parts)
     except ValueError:
-        raise ValueError(f"{name}={text!r}: write whole numbers separated by commas, e.g. 1,2,2,4.") from None
+        raise ValueError(f"{name}={text!r}: write whole numbers separated by commas, e.g. {example}.") from None
 
 
 def _join(values: tuple[int, ...]) -> str:
@@ -144,7 +145,7 @@ class UNetExplorer(widgets.VBox):
             base_channels=c["base_channels"].value,
             channel_mults=parse_ints("channel_mults", c["channel_mults"].value),
             num_res_blocks=c["num_res_blocks"].value,
-            attention_resolutions=parse_ints("attention_resolutions", c["attention_resolutions"].value),
+            attention_resolutions=parse_ints("attention_resolutions", c["attention_resolutions"].value, "16,8"),
             topology=c["topology"].value,
         )
 
