@@ -11,7 +11,8 @@ import pytest
 import torch
 from torch import nn
 
-from unet_lessons.analysis import count_forward_flops, count_parameters_by_level, trace_shapes
+from unet_lessons.analysis import (attention_cost, count_forward_flops, count_parameters_by_level, forward_memory,
+                                   resblock_cost, trace_shapes)
 from unet_lessons.attention import AttentionBlock
 from unet_lessons.configs import PRESETS, UNetConfig
 from unet_lessons.data import first_per_class, load_fashion_mnist, to_model_images
@@ -70,6 +71,14 @@ CASES = [
     ("UNet bad groups", lambda o: UNet(CONFIG, groups=5), ["groups"]),
     ("trace_shapes a dict", lambda o: trace_shapes({"image_size": 32}), ["config_or_model", "dict"]),
     ("count_forward_flops bad preset", lambda o: count_forward_flops("ddpm2"), ["'ddpm2'", "preset"]),
+    ("count_forward_flops negative batch", lambda o: count_forward_flops(CONFIG, batch_size=-1), ["batch_size=-1"]),
+    ("count_forward_flops float batch", lambda o: count_forward_flops(CONFIG, batch_size=2.0), ["batch_size=2.0"]),
+    ("trace_shapes batch too large for a tensor", lambda o: trace_shapes(CONFIG, batch_size=10**18),
+     ["full-resolution activation", "batch_size"]),
+    ("forward_memory zero batch", lambda o: forward_memory(CONFIG, batch_size=0), ["batch_size=0"]),
+    ("attention_cost zero resolution", lambda o: attention_cost(64, 0), ["resolution=0"]),
+    ("attention_cost matrix too large", lambda o: attention_cost(64, 10**6), ["resolution=1000000", "lower resolution"]),
+    ("resblock_cost zero channels", lambda o: resblock_cost(0, 8, 64), ["channels=0"]),
     ("hourglass unknown highlight", lambda o: hourglass_figure(CONFIG, highlight="Convolution"), ["highlight"]),
     ("forward t a string", lambda o: o.model(o.x, "500", o.y), ["t must be timesteps", "str"]),
     ("forward t None", lambda o: o.model(o.x, None, o.y), ["t must be timesteps", "NoneType"]),

@@ -18,9 +18,10 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from unet_lessons.attention import AttentionBlock
-from unet_lessons.configs import UNetConfig, as_config
+from unet_lessons.configs import MAX_TENSOR_ELEMENTS, UNetConfig, as_config, check_tensor_sizes
 from unet_lessons.resblock import Downsample, ResBlock, Upsample
 from unet_lessons.time_embedding import TimeEmbedding
+from unet_lessons.training import check_count
 from unet_lessons.unet import UNet
 
 COMPONENTS = ("time_embed", "init_conv", "encoder", "bottleneck", "decoder", "output")
@@ -150,6 +151,12 @@ def _no_initialisation(layer: nn.Module) -> None:
     pass
 
 
+def _check_batch_size(config: UNetConfig, batch_size: int) -> None:
+    """A ValueError naming batch_size unless it is a whole number >= 1 whose forward pass fits in tensors."""
+    check_count(batch_size, "batch_size", 1)
+    check_tensor_sizes(config, batch_size)
+
+
 def trace_shapes(config_or_model: UNetConfig | UNet, batch_size: int = 1) -> list[TraceRow]:
     """Run one forward pass on the meta device and return one :class:`TraceRow` per block, in order.
 
@@ -162,6 +169,7 @@ def trace_shapes(config_or_model: UNetConfig | UNet, batch_size: int = 1) -> lis
     else:
         model = meta_unet(as_config(config_or_model, "config_or_model"))
     config = model.config
+    _check_batch_size(config, batch_size)
     x = torch.zeros(batch_size, config.in_channels, config.image_size, config.image_size, device="meta")
     t = torch.zeros(batch_size, dtype=torch.long, device="meta")
 
@@ -251,6 +259,22 @@ def count_flops(module: nn.Module, *inputs: torch.Tensor) -> int:
     return counter.get_total_flops()
 
 
+def _check_counts(**counts: int) -> None:
+    """A ValueError naming the first argument that is not a whole number >= 1."""
+    for argument, value in counts.items():
+        check_count(value, argument, 1)
+
+
+def _check_attention_arguments(channels: int, resolution: int, num_heads: int, batch_size: int) -> None:
+    """A ValueError naming the argument: whole numbers >= 1, and attention matrices a tensor can hold."""
+    _check_counts(channels=channels, resolution=resolution, num_heads=num_heads, batch_size=batch_size)
+    tokens = resolution * resolution
+    if batch_size * num_heads * tokens**2 >= MAX_TENSOR_ELEMENTS:
+        raise ValueError(f"resolution={resolution}: the attention matrices ({tokens:,} x {tokens:,} numbers per head "
+                         "and image) are more than a PyTorch tensor can hold, even on the meta device; lower "
+                         "resolution (or batch_size, num_heads).")
+
+
 def attention_cost(channels: int, resolution: int, num_heads: int = 1, batch_size: int = 1,
                    groups: int = 32, bytes_per_element: int = 4) -> dict[str, int]:
     """What one :class:`AttentionBlock` costs on a ``resolution x resolution`` map of ``channels`` channels.
@@ -271,6 +295,7 @@ def attention_cost(channels: int, resolution: int, num_heads: int = 1, batch_siz
         (``tokens * tokens * bytes_per_element * num_heads * batch_size``: the matrix
         :meth:`AttentionBlock.attention_weights` returns).
     """
+    _check_attention_arguments(channels, resolution, num_heads, batch_size)
     with torch.device("meta"):
         block = AttentionBlock(channels, num_heads, groups)
         x = torch.zeros(batch_size, channels, resolution, resolution)
@@ -292,6 +317,7 @@ def resblock_cost(channels: int, resolution: int, time_emb_dim: int, batch_size:
     Returns:
         ``resolution``, ``channels``, ``params`` and ``flops`` (one forward pass of the batch).
     """
+    _check_counts(channels=channels, resolution=resolution, time_emb_dim=time_emb_dim, batch_size=batch_size)
     with torch.device("meta"):
         block = ResBlock(channels, channels, time_emb_dim, groups=groups)
         x = torch.zeros(batch_size, channels, resolution, resolution)
@@ -340,6 +366,7 @@ def _meta_forward_flops(config: UNetConfig, batch_size: int) -> dict[str, int]:
     includes its children's. Modules that run no counted operation (GroupNorm, Identity) are absent.
     Cached per configuration (``UNetConfig`` is frozen and hashable); callers must not modify the dict.
     """
+    _check_batch_size(config, batch_size)
     model = meta_unet(config)
     x = torch.zeros(batch_size, config.in_channels, config.image_size, config.image_size, device="meta")
     t = torch.zeros(batch_size, dtype=torch.long, device="meta")

@@ -136,7 +136,7 @@ class UNetConfig:
                     f"num_heads={self.num_heads} does not divide {channels} channels at an attention "
                     "block; choose num_heads that divides every attended channel count (1 always works)."
                 )
-        _check_tensor_sizes(self)
+        check_tensor_sizes(self)
         return self
 
 
@@ -172,17 +172,19 @@ def _check_types(config: UNetConfig) -> None:
 MAX_TENSOR_ELEMENTS = 2**61
 
 
-def _check_tensor_sizes(config: UNetConfig) -> None:
-    """A ValueError naming the field to lower when one image's forward pass would need a tensor PyTorch cannot
-    hold: a weight (the widest conv reads at most twice the widest level's channels), an activation at full
-    resolution, an attention matrix (one row and one column per pixel, per head) or the class embedding."""
+def check_tensor_sizes(config: UNetConfig, batch_size: int = 1) -> None:
+    """A ValueError naming the field to lower when a forward pass of ``batch_size`` images would need a tensor
+    PyTorch cannot hold: a weight (the widest conv reads at most twice the widest level's channels), an
+    activation at full resolution (at most three times the widest level's channels, attention's q, k, v), an
+    attention matrix (one row and one column per pixel, per head and image) or the class embedding."""
     widest = max(config.level_channels)
-    attended = {res for res in config.attention_resolutions} | {config.bottleneck_resolution}
+    largest_attention = max({*config.attention_resolutions, config.bottleneck_resolution})
+    batch = " or batch_size" if batch_size > 1 else ""
     sizes = [
         (9 * 2 * widest * widest, "base_channels or channel_mults", "the widest convolution's weight"),
-        (3 * widest * config.image_size**2, "image_size", "a full-resolution activation"),
-        (config.num_heads * max(attended) ** 4, "image_size or attention_resolutions",
-         f"the attention matrix at {max(attended)}x{max(attended)}"),
+        (batch_size * 3 * widest * config.image_size**2, "image_size" + batch, "a full-resolution activation"),
+        (batch_size * config.num_heads * largest_attention**4, "image_size or attention_resolutions" + batch,
+         f"the attention matrix at {largest_attention}x{largest_attention}"),
         ((config.num_classes or 0) * 4 * config.base_channels, "num_classes", "the class embedding"),
     ]
     for elements, field, tensor in sizes:
