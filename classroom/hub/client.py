@@ -133,9 +133,19 @@ async def run_lesson(hub: Hub, student: Student, notebook: str, cell_timeout: fl
 
 
 def kernel_pids(student: Student) -> list[int]:
-    """Process ids of the kernels the student's server started (its descendants running ipykernel)."""
-    return [p.pid for p in psutil.Process(student.pid).children(recursive=True)
-            if "ipykernel_launcher" in " ".join(p.cmdline())]
+    """Process ids of the kernels the student's server started (its descendants running ipykernel).
+
+    A child that exits between the listing and the look at its command line (a finished git of nbgitpuller, a
+    zombie not yet reaped) is skipped: psutil then raises NoSuchProcess (ZombieProcess is one).
+    """
+    pids = []
+    for process in psutil.Process(student.pid).children(recursive=True):
+        try:
+            if "ipykernel_launcher" in " ".join(process.cmdline()):
+                pids.append(process.pid)
+        except psutil.NoSuchProcess:
+            continue
+    return pids
 
 
 def tree_memory(pid: int) -> tuple[int, int]:
