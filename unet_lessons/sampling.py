@@ -173,6 +173,10 @@ def _check_sampling(model: nn.Module, schedule: NoiseSchedule, shape: tuple[int,
                     y: torch.Tensor | None, guidance_scale: float) -> list[int]:
     """Raise a ValueError naming the argument before any step runs; return the steps to walk."""
     steps = sampling_steps(schedule, num_steps)
+    target = getattr(model, "prediction_target", "epsilon")
+    if target != "epsilon":
+        raise ValueError(f"model: it was trained to predict {target!r}, and the samplers need the noise; sample "
+                         "with unet_lessons.recipe.NoisePredictor(model, schedule), which converts its predictions.")
     if len(shape) != 4 or any(isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in shape):
         raise ValueError(f"shape={tuple(shape)}: give [batch, channels, height, width] as positive ints.")
     if isinstance(guidance_scale, bool) or not isinstance(guidance_scale, (int, float)) or guidance_scale < 0:
