@@ -31,7 +31,7 @@ from _common import ROOT, Section, verdict
 from unet_lessons.configs import UNetConfig
 from unet_lessons.course_files import load_classifier
 from unet_lessons.data import first_per_class, load_fashion_mnist, to_model_images
-from unet_lessons.quality import class_accuracy, frechet_distance
+from unet_lessons.quality import class_accuracy, frechet_distance, frechet_reference
 from unet_lessons.recipe import Recipe, Trainer, pad_to
 from unet_lessons.sampling import ddim_sample
 from unet_lessons.training import NoiseSchedule
@@ -91,7 +91,7 @@ class Scorer:
         self.classifier = load_classifier()
         train_pixels, _ = load_fashion_mnist("train")
         chosen = torch.randperm(len(train_pixels), generator=torch.Generator().manual_seed(0))[:REAL_REFERENCE]
-        self.reference = to_model_images(train_pixels[chosen])
+        self.reference = frechet_reference(self.classifier, to_model_images(train_pixels[chosen]))
         test_pixels, test_labels = load_fashion_mnist("test")
         test_images = to_model_images(test_pixels)
         self.real_accuracy = class_accuracy(self.classifier, test_images, test_labels)

@@ -113,20 +113,36 @@ def class_accuracy(classifier: Classifier, images: torch.Tensor, labels: torch.T
 
 
 @torch.no_grad()
-def frechet_distance(classifier: Classifier, real: torch.Tensor, generated: torch.Tensor,
+def frechet_reference(classifier: Classifier, real: torch.Tensor, batch_size: int = 256) -> FrechetInceptionDistance:
+    """torchmetrics' metric holding the classifier's features of ``real``: give it to :func:`frechet_distance` as
+    ``real`` to score many generated sets against one reference without computing its features again."""
+    classifier.check_images(real)
+    if len(real) < 2:
+        raise ValueError(f"real: a Fréchet distance needs at least 2 images per set; got {len(real)}.")
+    classifier.eval()
+    metric = FrechetInceptionDistance(feature=_Features(classifier), normalize=True, reset_real_features=False)
+    for i in range(0, len(real), batch_size):
+        metric.update(real[i:i + batch_size], real=True)
+    return metric
+
+
+@torch.no_grad()
+def frechet_distance(classifier: Classifier, real: torch.Tensor | FrechetInceptionDistance, generated: torch.Tensor,
                      batch_size: int = 256) -> float:
     """The Fréchet distance between the classifier's features of ``real`` and of ``generated`` images.
 
     Both sets need at least 2 images, and more than ``num_features`` for a well-determined covariance (a
-    few thousand for a stable value). torchmetrics accumulates the features' sums in float64.
+    few thousand for a stable value). torchmetrics accumulates the features' sums in float64. ``real`` may be
+    a :func:`frechet_reference` of the same classifier.
     """
-    for name, images in (("real", real), ("generated", generated)):
-        classifier.check_images(images)
-        if len(images) < 2:
-            raise ValueError(f"{name}: a Fréchet distance needs at least 2 images per set; got {len(images)}.")
-    classifier.eval()
-    metric = FrechetInceptionDistance(feature=_Features(classifier), normalize=True)
-    for images, is_real in ((real, True), (generated, False)):
-        for i in range(0, len(images), batch_size):
-            metric.update(images[i:i + batch_size], real=is_real)
+    classifier.check_images(generated)
+    if len(generated) < 2:
+        raise ValueError(f"generated: a Fréchet distance needs at least 2 images per set; got {len(generated)}.")
+    metric = real if isinstance(real, FrechetInceptionDistance) else frechet_reference(classifier, real, batch_size)
+    if metric.inception.classifier is not classifier:
+        raise ValueError("real: this reference holds another classifier's features; make it with "
+                         "frechet_reference(classifier, images) for the classifier you score with.")
+    metric.reset()  # forgets generated features only (reset_real_features=False)
+    for i in range(0, len(generated), batch_size):
+        metric.update(generated[i:i + batch_size], real=False)
     return metric.compute().item()

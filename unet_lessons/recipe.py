@@ -75,6 +75,9 @@ class Recipe:
     precision: str = "float32"
     channels_last: bool = True
 
+    def __post_init__(self):
+        self.validate()  # a wrong recipe fails where it is written, before any training
+
     def validate(self) -> "Recipe":
         """Return the recipe, or raise a ``ValueError`` naming the first wrong field and a working value."""
         for name, choices in (("target", TARGETS), ("timesteps", TIMESTEPS), ("weighting", WEIGHTINGS),
