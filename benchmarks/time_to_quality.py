@@ -29,7 +29,7 @@ import torch
 
 from _common import ROOT, Section, verdict
 from unet_lessons.configs import UNetConfig
-from unet_lessons.course_files import load_classifier
+from unet_lessons.course_files import load_classifier, write_checked
 from unet_lessons.data import first_per_class, load_fashion_mnist, to_model_images
 from unet_lessons.quality import class_accuracy, frechet_distance, frechet_reference
 from unet_lessons.recipe import Recipe, Trainer, pad_to
@@ -39,6 +39,7 @@ from unet_lessons.unet import UNet
 
 RESULTS = ROOT / "benchmarks" / "time_to_quality"
 FIGURE = ROOT / "benchmarks" / "time_to_quality.png"
+MODELS_DIR = ROOT / "build" / "time-to-quality"  # each run's final EMA weights (not committed)
 SCHEDULE = NoiseSchedule.linear()
 SAMPLER = {"num_steps": 25, "guidance_scale": 2.0, "seed": 0}  # the lessons' default
 ON_THE_WAY, AT_THE_END = 20, 100  # samples per class
@@ -49,32 +50,41 @@ MODELS = {
     # The course model's architecture (606,065 parameters), on 28x28 images padded to 32x32.
     "course32": UNetConfig(image_size=32, in_channels=1, out_channels=1, base_channels=16, channel_mults=(1, 2, 4),
                            num_res_blocks=1, attention_resolutions=(8,), groups=8, num_classes=10),
-    # Unpadded 28x28, two downsamplings (28 -> 14 -> 7), the same widths down to 7x7.
-    "wide28": UNetConfig(image_size=28, in_channels=1, out_channels=1, base_channels=32, channel_mults=(1, 2),
-                         num_res_blocks=1, attention_resolutions=(7,), groups=8, num_classes=10),
+    # Unpadded 28x28, two levels (28 -> 14, then the bottleneck at 7x7), the course model's first two widths.
     "small28": UNetConfig(image_size=28, in_channels=1, out_channels=1, base_channels=16, channel_mults=(1, 2),
                           num_res_blocks=1, attention_resolutions=(7,), groups=8, num_classes=10),
 }
 
 TODAY = Recipe()  # the course model's recipe: ε, lr 1e-3 after 200 warm-up steps, constant; EMA 0.999 from step 1
 FAST = Recipe(lr=2e-3, warmup_steps=100, lr_decay="cosine", ema_warmup=True)
+FAST_V = dataclasses.replace(FAST, target="v")
+FAST_FLOW = dataclasses.replace(FAST, target="flow", timesteps="logit_normal")  # the best of the screening
+FIVE_MINUTES = "five_minutes"  # the lesson's recipe, run for about five minutes
 
 # name: (what it changes, model, recipe, steps, evaluate every)
 CANDIDATES = {
     "today": ("today's recipe (the course model's)", "course32", TODAY, 1000, 250),
     "schedule": ("lr 2e-3, 100 warm-up steps, cosine to zero; EMA with warm-up", "course32", FAST, 1000, 250),
-    "schedule_v": ("+ v-prediction", "course32", dataclasses.replace(FAST, target="v"), 1000, 250),
+    "schedule_v": ("+ v-prediction", "course32", FAST_V, 1000, 250),
     "schedule_x0": ("+ x0-prediction", "course32", dataclasses.replace(FAST, target="x0"), 1000, 250),
     "schedule_minsnr": ("+ min-SNR-5 weighting (ε)", "course32", dataclasses.replace(FAST, weighting="min_snr"),
                         1000, 250),
     "schedule_v_minsnr": ("+ v-prediction, min-SNR-5", "course32",
                           dataclasses.replace(FAST, target="v", weighting="min_snr"), 1000, 250),
-    "flow_logit_normal": ("rectified flow, logit-normal times (SD3)", "course32",
-                          dataclasses.replace(FAST, target="flow", timesteps="logit_normal"), 1000, 250),
+    "flow_logit_normal": ("rectified flow, logit-normal times (SD3)", "course32", FAST_FLOW, 1000, 250),
     "flow_uniform": ("rectified flow, uniform times", "course32", dataclasses.replace(FAST, target="flow"),
                      1000, 250),
     "today_ema_warmup": ("today's recipe + EMA warm-up", "course32", dataclasses.replace(TODAY, ema_warmup=True),
                          1000, 250),
+    FIVE_MINUTES: ("flow_logit_normal for five minutes", "course32", FAST_FLOW, 1700, 250),
+    "flow_small28": ("flow_logit_normal, 28x28 unpadded, two levels (16, 32 channels)", "small28", FAST_FLOW,
+                     1000, 250),
+    "flow_bfloat16": ("flow_logit_normal in bfloat16 autocast", "course32",
+                      dataclasses.replace(FAST_FLOW, precision="bfloat16"), 1000, 250),
+    "flow_batch_32": ("flow_logit_normal with 32 images a step", "course32",
+                      dataclasses.replace(FAST_FLOW, batch_size=32), 1000, 250),
+    "flow_lr_4e-3": ("flow_logit_normal with lr 4e-3", "course32", dataclasses.replace(FAST_FLOW, lr=4e-3), 1000, 250),
+    "today_v": ("today's recipe + v-prediction", "course32", dataclasses.replace(TODAY, target="v"), 1000, 250),
 }
 
 
@@ -147,6 +157,9 @@ def run(name: str) -> dict:
               "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=1))
+    write_checked(trainer.ema.module.state_dict(), f"{name}.safetensors", {  # for benchmarks/copying.py
+        "config": json.dumps(result["config"]), "target": recipe.target, "recipe": json.dumps(result["recipe"]),
+        "steps": str(steps), "commit": result["commit"]}, folder=MODELS_DIR)
     return result
 
 

@@ -17,7 +17,9 @@ from unet_lessons.attention import AttentionBlock
 from unet_lessons.configs import PRESETS, UNetConfig
 from unet_lessons.data import first_per_class, load_fashion_mnist, to_model_images
 from unet_lessons.init import initialize_weights
-from unet_lessons.quality import Classifier, class_accuracy
+from unet_lessons.quality import (Classifier, class_accuracy, frechet_distance, frechet_reference,
+                                  nearest_training_images)
+from unet_lessons.recipe import NoisePredictor, Recipe, Trainer
 from unet_lessons.resblock import ResBlock
 from unet_lessons.sampling import ancestral_sample, ddim_sample, ddim_step, sampling_steps
 from unet_lessons.time_embedding import TimeEmbedding
@@ -192,6 +194,25 @@ CASES = [
      ["label=3", "0..2"]),
     ("sampler_explorer zero batch", lambda o: sampler_explorer(o.model, o.schedule, ("a", "b", "c"), batch=0),
      ["batch=0"]),
+    ("Recipe unknown target", lambda o: Recipe(target="eps"), ["Recipe.target='eps'", "'epsilon'"]),
+    ("Recipe negative lr", lambda o: Recipe(lr=-1.0), ["Recipe.lr=-1.0", "1e-3"]),
+    ("Recipe unknown lr_decay", lambda o: Recipe(lr_decay="step"), ["Recipe.lr_decay='step'", "'cosine'"]),
+    ("Trainer unknown device", lambda o: Trainer(o.model, o.x, o.y, o.schedule, Recipe(), 5, device="tpu"),
+     ["device='tpu'", "'cpu'"]),
+    ("Trainer images of another size", lambda o: Trainer(o.model, o.x[:, :, :8, :8], o.y, o.schedule, Recipe(), 5),
+     ["images must be [N, 3, 16, 16]", "size=16"]),
+    ("Trainer zero steps", lambda o: Trainer(o.model, o.x, o.y, o.schedule, Recipe(), 0), ["total_steps=0"]),
+    ("NoisePredictor unknown target", lambda o: NoisePredictor(o.model, o.schedule, "noise"),
+     ["target='noise'", "'epsilon'"]),
+    ("ddim_sample a model of another target",
+     lambda o: (setattr(o.model, "prediction_target", "v"),
+                ddim_sample(o.model, o.schedule, (1, 3, 16, 16), 2, y=o.y[:1])), ["'v'", "NoisePredictor"]),
+    ("nearest_training_images other sizes", lambda o: nearest_training_images(o.x, o.x[:, :, :8, :8]),
+     ["training_images", "28x28"]),
+    ("frechet_distance another classifier's reference",
+     lambda o: frechet_distance(o.classifier, frechet_reference(
+         Classifier(in_channels=3, image_size=16, num_classes=3, width=8, num_features=16), o.x), o.x),
+     ["real", "frechet_reference(classifier"]),
 ]
 
 

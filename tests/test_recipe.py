@@ -44,7 +44,7 @@ def test_implicit_weight_is_the_ratio_of_squared_errors(target):
     step = 1e-3 * torch.randn_like(prediction)
     moved = to_x0_and_noise(target, x_t, prediction + step, a, b)[0] - x0
     ratio = step.pow(2).sum((1, 2, 3)) / moved.pow(2).sum((1, 2, 3))
-    assert torch.allclose(ratio, implicit_x0_weight(target, (a / b).pow(2).flatten()), rtol=1e-6)
+    assert torch.allclose(ratio, implicit_x0_weight(target, (a / b).pow(2).flatten()), rtol=1e-3)  # a, b are float32: a² + b² = 1 to ~1e-7
 
 
 def test_min_snr_weights_are_hang_et_al():
@@ -138,8 +138,9 @@ def test_ema_warmup_and_its_average():
     for value in (1.0, 2.0, 4.0):
         layer.weight.data.fill_(value)
         ema.update_parameters(layer)
-    # copy 1.0; then decays 3/12 and 4/13: 1 -> 1 + (2 - 1) * 9/12 = 1.75 -> 1.75 + (4 - 1.75) * 9/13
-    assert ema.module.weight.item() == pytest.approx(1.75 + 2.25 * 9 / 13)
+    # the first update copies 1.0; the next two decay by 2/11 and 3/12: 1 -> 1 + (2 - 1) * 9/11 -> ... * 9/12
+    second = 1 + 9 / 11
+    assert ema.module.weight.item() == pytest.approx(second + (4 - second) * 9 / 12)
 
 
 def trainer(recipe: Recipe = Recipe(target="v", lr=3e-3, warmup_steps=2, lr_decay="cosine", ema_warmup=True),

@@ -146,3 +146,29 @@ def frechet_distance(classifier: Classifier, real: torch.Tensor | FrechetIncepti
     for i in range(0, len(generated), batch_size):
         metric.update(generated[i:i + batch_size], real=False)
     return metric.compute().item()
+
+
+@torch.no_grad()
+def nearest_training_images(images: torch.Tensor, training_images: torch.Tensor,
+                            batch_size: int = 250) -> tuple[torch.Tensor, torch.Tensor]:
+    """Did it copy? Each image's nearest training image by L2 distance on pixels (both in [-1, 1]).
+
+    Compare a model's samples with held-out real images: a model that memorised its data draws samples much
+    nearer to a training image than real images it never saw are.
+
+    images: [N, C, H, W], training_images: [M, C, H, W] -> (distances [N], indices [N] into training_images).
+    """
+    for name, given in (("images", images), ("training_images", training_images)):
+        if not isinstance(given, torch.Tensor) or given.dim() != 4 or not given.dtype.is_floating_point:
+            got = f"{given.dtype} {list(given.shape)}" if isinstance(given, torch.Tensor) else type(given).__name__
+            raise ValueError(f"{name} must be a float tensor [N, channels, height, width]; got {got}.")
+    if images.shape[1:] != training_images.shape[1:] or len(training_images) == 0:
+        raise ValueError(f"images {list(images.shape[1:])} and training_images {list(training_images.shape[1:])} must "
+                         "have the same channels, height and width (crop 32x32 samples to 28x28 with [..., 2:30, 2:30]).")
+    train_flat = training_images.flatten(1)
+    distances, indices = [], []
+    for i in range(0, len(images), batch_size):
+        nearest = torch.cdist(images[i:i + batch_size].flatten(1), train_flat).min(dim=1)  # [b, M] -> [b]
+        distances.append(nearest.values)
+        indices.append(nearest.indices)
+    return torch.cat(distances), torch.cat(indices)

@@ -87,8 +87,8 @@ class Recipe:
                                  f"e.g. Recipe({name}={choices[0]!r}).")
         check_count(self.batch_size, "Recipe.batch_size", 1)
         check_count(self.warmup_steps, "Recipe.warmup_steps", 0)
-        for name, low, high, example in (("min_snr_gamma", 0, math.inf, 5.0), ("lr", 0, math.inf, 1e-3),
-                                         ("ema_decay", 0, 1, 0.999)):
+        for name, low, high, example in (("min_snr_gamma", 0, math.inf, "5.0"), ("lr", 0, math.inf, "1e-3"),
+                                         ("ema_decay", 0, 1, "0.999")):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not low < value < high:
                 raise ValueError(f"Recipe.{name}={value!r}: a number in ({low}, {high}), e.g. {example}.")
@@ -257,8 +257,10 @@ class NoisePredictor(nn.Module):
             a, b = 1 - s, s
         else:
             time = t
-        prediction = self.model(x_t, time) if y is None else self.model(x_t, time, y)
-        return to_x0_and_noise(self.target, x_t, prediction.float(), a, b)[1]
+        device = next(self.model.parameters()).device  # the samplers work on the CPU; the model may be on a GPU
+        inputs = (x_t.to(device), time.to(device)) + (() if y is None else (y.to(device),))
+        prediction = self.model(*inputs).float().to(x_t.device)
+        return to_x0_and_noise(self.target, x_t, prediction, a, b)[1]
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -277,10 +279,10 @@ def learning_rate_factor(step: int, recipe: Recipe, total_steps: int) -> float:
     return 0.5 * (1 + math.cos(math.pi * progress)) if recipe.lr_decay == "cosine" else 1 - progress
 
 
-def ema_decay_at(update: int, recipe: Recipe) -> float:
-    """The EMA decay at its ``update``-th update (1-based): fixed, or with warm-up ``min(decay, (1+n)/(10+n))``
-    (0.18 at the second update, 0.9 at the 80th, 0.99 at the 890th)."""
-    return min(recipe.ema_decay, (1 + update) / (10 + update)) if recipe.ema_warmup else recipe.ema_decay
+def ema_decay_at(n: int, recipe: Recipe) -> float:
+    """The EMA decay of an update after ``n`` earlier ones (the first copies the weights): fixed, or with
+    warm-up ``min(decay, (1 + n) / (10 + n))``: 0.18 at the second update, 0.9 at the 81st, 0.99 at the 891st."""
+    return min(recipe.ema_decay, (1 + n) / (10 + n)) if recipe.ema_warmup else recipe.ema_decay
 
 
 def ema_of(model: nn.Module, recipe: Recipe) -> torch.optim.swa_utils.AveragedModel:
