@@ -3,7 +3,8 @@
 import pytest
 import torch
 
-from unet_lessons.quality import Classifier, class_accuracy, frechet_distance, predict, train_classifier
+from unet_lessons.quality import (Classifier, class_accuracy, frechet_distance, frechet_reference,
+                                  nearest_training_images, predict, train_classifier)
 from unet_lessons.training import SHAPES, shapes_dataset
 
 
@@ -61,3 +62,20 @@ def test_bad_inputs_are_named(classifier, data, call, words):
         call(classifier, data)
     for word in words:
         assert word in str(error.value), f"{word!r} not in {error.value}"
+
+
+def test_a_reference_scores_as_the_images_it_holds(classifier, data):
+    reference = frechet_reference(classifier, data[0])
+    for generated in (data[2], data[2] + 0.3 * torch.randn_like(data[2])):
+        assert frechet_distance(classifier, reference, generated) == pytest.approx(
+            frechet_distance(classifier, data[0], generated), rel=1e-6)
+
+
+def test_nearest_training_images_finds_a_copy_and_measures_the_rest(data):
+    training = data[0]
+    copies = training[[5, 17]]
+    others = data[2][:3]
+    distances, indices = nearest_training_images(torch.cat([copies, others]), training, batch_size=2)
+    assert indices[:2].tolist() == [5, 17] and distances[:2].max() == 0  # a copy is at distance 0
+    brute = torch.stack([(training - image).flatten(1).norm(dim=1).min() for image in others])
+    assert torch.allclose(distances[2:], brute, rtol=1e-4, atol=1e-3) and brute.min() > 0.1

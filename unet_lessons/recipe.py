@@ -1,7 +1,8 @@
 """Train your own: the choices of a training recipe, and a trainer that can stop and go on.
 
-Taught in ``notebooks/09_train_your_own.ipynb``; measured against each other in
-``benchmarks/time_to_quality.py`` (the table is in ``benchmarks/RESULTS.md``). Lesson 07's loop
+For lesson 09, where the learner trains their own generator (``notebooks/09_train_your_own.ipynb``, still to
+come); each choice is measured in ``benchmarks/time_to_quality.py`` (the table is in
+``benchmarks/RESULTS.md``). Lesson 07's loop
 (:func:`unet_lessons.training.train`) asks the network for the noise, practises every step equally often,
 weighs them alike, keeps a constant learning rate and averages the weights from the first step. A
 :class:`Recipe` can change each of those:
@@ -257,7 +258,8 @@ class NoisePredictor(nn.Module):
             a, b = 1 - s, s
         else:
             time = t
-        device = next(self.model.parameters()).device  # the samplers work on the CPU; the model may be on a GPU
+        # the samplers work on the CPU; the model may be on a GPU (one without weights stays with the input)
+        device = next(self.model.parameters(), x_t).device
         inputs = (x_t.to(device), time.to(device)) + (() if y is None else (y.to(device),))
         prediction = self.model(*inputs).float().to(x_t.device)
         return to_x0_and_noise(self.target, x_t, prediction, a, b)[1]
