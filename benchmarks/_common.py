@@ -8,6 +8,7 @@ its goals) and calls :meth:`Section.publish`: the section is printed and saved a
 
 import json
 import os
+import platform
 import statistics
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -35,6 +36,15 @@ class Spread:
     def format(self, digits: int = 0, unit: str = "") -> str:
         """'123 (110-140) ms': the median, then p5-p95 in parentheses."""
         return f"{self.median:.{digits}f} ({self.p5:.{digits}f}-{self.p95:.{digits}f}){unit}"
+
+
+def cpu_model() -> str:
+    """The processor's name (Linux's /proc/cpuinfo), or what ``platform`` knows elsewhere."""
+    cpuinfo = Path("/proc/cpuinfo")
+    for line in cpuinfo.read_text().splitlines() if cpuinfo.is_file() else []:
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
 
 
 def verdict(met: bool | None) -> str:

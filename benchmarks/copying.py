@@ -57,8 +57,8 @@ def figure(rows: list[tuple[str, torch.Tensor, torch.Tensor, torch.Tensor]], hel
     import matplotlib.pyplot as plt
 
     with plt.style.context("tableau-colorblind10"):
-        fig = plt.figure(figsize=(13, 4 + 2.2 * len(rows)))
-        grid = fig.add_gridspec(1 + 2 * len(rows), 8, height_ratios=[4] + [1.1] * 2 * len(rows))
+        fig = plt.figure(figsize=(13, 4.5 + 3.4 * len(rows)))
+        grid = fig.add_gridspec(1 + 2 * len(rows), 8, height_ratios=[4] + [1.6] * 2 * len(rows))
         ax = fig.add_subplot(grid[0, :])
         bins = torch.linspace(0, float(max(held_out.max(), *(d.max() for _, _, d, _ in rows))), 40)
         ax.hist(held_out.numpy(), bins=bins.numpy(), histtype="step", linewidth=3, label="held-out real images")
@@ -77,10 +77,11 @@ def figure(rows: list[tuple[str, torch.Tensor, torch.Tensor, torch.Tensor]], hel
                     axis = fig.add_subplot(grid[1 + 2 * r + k, c])
                     axis.imshow(image[0].numpy(), cmap="gray", vmin=-1, vmax=1)
                     axis.set_xticks([]), axis.set_yticks([])
-                    axis.set_xlabel(caption, fontsize=11, labelpad=1)
+                    axis.set_xlabel(caption, fontsize=13, labelpad=2)
                     if c == 0:
-                        axis.set_ylabel(f"{name}:\nsample" if k == 0 else "nearest\ntraining", fontsize=10)
-        fig.suptitle("Did it copy? Nearest training images (the 8 closest samples of each model below)", fontsize=15)
+                        axis.set_ylabel(f"{name}:\nsample" if k == 0 else "its nearest\ntraining image", fontsize=11)
+        fig.suptitle("Did it copy? Each image's distance to its nearest training image;\nbelow, the 8 samples of each "
+                     "model nearest to a training image (distance under the sample)", fontsize=15)
         fig.tight_layout()
         fig.savefig(FIGURE, dpi=80)
         plt.close(fig)

@@ -12,20 +12,12 @@ import platform
 import subprocess
 import sys
 from importlib.metadata import PackageNotFoundError, version
-from pathlib import Path
 
-from _common import FRAGMENTS, ROOT, markdown_table, verdict
+from _common import FRAGMENTS, ROOT, cpu_model, markdown_table, verdict
 
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 MACHINE = FRAGMENTS / "machine.json"
 PACKAGES = ("torch", "numpy", "diffusers", "jupyterlab", "ipykernel", "ipywidgets", "plotly", "matplotlib", "nbclient")
-
-
-def cpu_model() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor() or platform.machine()
 
 
 def package_version(name: str) -> str:
