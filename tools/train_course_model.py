@@ -1,5 +1,6 @@
-"""Build the files lesson 08 ships (``make course-model``): a sample of real images, the classifier that
-scores samples, and the class-conditional course model, trained on Fashion-MNIST.
+"""Build the files lessons 08 and 09 ship (``make course-model``): a sample of real test images, a subset of
+the training images (lesson 09 trains on it where the full set is not installed), the classifier that scores
+samples, and the class-conditional course model, trained on Fashion-MNIST.
 
 Seeded and resumable: the course model trains in chunks, and after each one its weights, EMA, optimiser
 and random-generator state go to ``build/course-model/checkpoint.safetensors``. Run the command again
@@ -20,8 +21,8 @@ from pathlib import Path
 
 import torch
 
-from unet_lessons.configs import UNetConfig
-from unet_lessons.course_files import (ASSETS, CLASSIFIER, COURSE_MODEL, REAL_SAMPLE, read_checked,
+from unet_lessons.configs import COURSE_CONFIG, UNetConfig
+from unet_lessons.course_files import (ASSETS, CLASSIFIER, COURSE_MODEL, REAL_SAMPLE, TRAINING_SUBSET, read_checked,
                                        write_checked)
 from unet_lessons.data import first_per_class, load_fashion_mnist, to_model_images
 from unet_lessons.quality import Classifier, class_accuracy, train_classifier
@@ -33,11 +34,10 @@ WORK = ROOT / "build" / "course-model"
 CHECKPOINT = "checkpoint.safetensors"
 
 SAMPLE_PER_CLASS = 100  # real test images per class shipped for the lesson
+SUBSET_PER_CLASS = 600  # training images per class shipped for lesson 09 (benchmarks/training_subset.py)
 CLASSIFIER_RECIPE = {"config": {"in_channels": 1, "image_size": 32, "num_classes": 10, "width": 16,
                                 "num_features": 128},
                      "steps": 2000, "batch_size": 128, "lr": 1e-3, "seed": 0}
-COURSE_CONFIG = UNetConfig(image_size=32, in_channels=1, out_channels=1, base_channels=16, channel_mults=(1, 2, 4),
-                           num_res_blocks=1, attention_resolutions=(8,), groups=8, num_classes=10)
 SCHEDULE = {"num_steps": 1000, "beta_start": 1e-4, "beta_end": 0.02}
 RECIPE = {"batch_size": 64, "lr": 1e-3, "warmup_steps": 200, "label_dropout": 0.1, "ema_decay": 0.999, "seed": 0}
 CHUNK = 250  # steps between checkpoints (the warm-up fits in the first)
@@ -69,6 +69,16 @@ def build_real_sample() -> None:
         write_checked({"pixels": pixels[chosen], "labels": labels[chosen]}, REAL_SAMPLE,
                       {"recipe": recipe, "data": "Fashion-MNIST test split (MIT licence)"})
     print(f"{REAL_SAMPLE}: {len(chosen)} images", flush=True)
+
+
+def build_training_subset() -> None:
+    pixels, labels = load_fashion_mnist("train")
+    chosen = first_per_class(labels, SUBSET_PER_CLASS)
+    recipe = f"the first {SUBSET_PER_CLASS} training images of each class, in class order"
+    if recorded(TRAINING_SUBSET, "recipe") != recipe:
+        write_checked({"pixels": pixels[chosen], "labels": labels[chosen].to(torch.uint8)}, TRAINING_SUBSET,
+                      {"recipe": recipe, "data": "Fashion-MNIST training split (MIT licence)"})
+    print(f"{TRAINING_SUBSET}: {len(chosen)} images", flush=True)
 
 
 def build_classifier(train_images: torch.Tensor, train_labels: torch.Tensor, retrain: bool = False) -> None:
@@ -174,6 +184,7 @@ def main() -> None:
     parser.add_argument("--retrain", action="store_true", help="train both models again even if up to date")
     arguments = parser.parse_args()
     build_real_sample()
+    build_training_subset()
     pixels, labels = load_fashion_mnist("train")
     images = to_model_images(pixels)
     build_classifier(images, labels, arguments.retrain)

@@ -12,10 +12,11 @@ diffusers_port      05_configs.ipynb             reading diffusers' UNet2DModel 
 init                06_init.ipynb                initialize_weights, the zero output layer
 training            07_does_it_learn.ipynb       noise schedule, loss, training loop, label dropout, EMA
 sampling            07, 08_it_generates.ipynb    ancestral sampler, DDIM, classifier-free guidance
-quality             08_it_generates.ipynb        a classifier's accuracy and Frechet distance on samples
-course_files        08_it_generates.ipynb        the shipped course model, classifier and images, checked
+quality             08, 09                       a classifier's accuracy and Frechet distance on samples
+course_files        08, 09                       the shipped course model, classifier and images, checked
+recipe              09_train_your_own.ipynb      training targets, times, weights, schedules; a resumable trainer
 analysis            (all)                        parameters, shape traces, FLOPs, memory
-data                01-04, 07, 08                a real photo (matplotlib's sample); Fashion-MNIST's files
+data                01-04, 07-09                 a real photo (matplotlib's sample); Fashion-MNIST's files
 ==================  ===========================  ==========================================
 
 ``viz/`` holds the figure builders and the explorers; ``exercises/`` the self-checks, one module per lesson.

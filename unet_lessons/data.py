@@ -131,5 +131,5 @@ def to_model_images(pixels: torch.Tensor, size: int = 32) -> torch.Tensor:
     if pad < 0 or pad % 2 or pixels.shape[-2] != pixels.shape[-1]:
         raise ValueError(f"size={size}: needs square images no larger than it, with an even margin; "
                          f"got {list(pixels.shape[1:])}.")
-    images = pixels[:, None].float() / 127.5 - 1  # [N, 1, 28, 28] in [-1, 1]
-    return F.pad(images, (pad // 2,) * 4, value=-1.0)
+    images = pixels[:, None].float().div_(127.5).sub_(1)  # [N, 1, 28, 28] in [-1, 1], in place: 60,000 are 188 MB
+    return F.pad(images, (pad // 2,) * 4, value=-1.0) if pad else images

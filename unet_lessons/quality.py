@@ -112,6 +112,16 @@ def class_accuracy(classifier: Classifier, images: torch.Tensor, labels: torch.T
     return (predict(classifier, images) == labels).float().mean().item()
 
 
+def per_class_accuracy(predicted: torch.Tensor, labels: torch.Tensor, num_classes: int) -> torch.Tensor:
+    """[num_classes]: for each class, the share of its images (by ``labels``: for samples, the class asked for)
+    that were ``predicted`` as it; NaN for a class with no image."""
+    if not isinstance(predicted, torch.Tensor) or not isinstance(labels, torch.Tensor) \
+            or predicted.shape != labels.shape or labels.dim() != 1:
+        raise ValueError("predicted and labels: two [N] tensors of class indices, one per image.")
+    hits = torch.zeros(num_classes).index_add_(0, labels, (predicted == labels).float())
+    return hits / torch.bincount(labels, minlength=num_classes).float()
+
+
 @torch.no_grad()
 def frechet_reference(classifier: Classifier, real: torch.Tensor, batch_size: int = 256) -> FrechetInceptionDistance:
     """torchmetrics' metric holding the classifier's features of ``real``: give it to :func:`frechet_distance` as
@@ -148,6 +158,9 @@ def frechet_distance(classifier: Classifier, real: torch.Tensor | FrechetIncepti
     return metric.compute().item()
 
 
+TRAINING_CHUNK = 10_000  # training images compared at once by nearest_training_images
+
+
 @torch.no_grad()
 def nearest_training_images(images: torch.Tensor, training_images: torch.Tensor,
                             batch_size: int = 250) -> tuple[torch.Tensor, torch.Tensor]:
@@ -165,12 +178,18 @@ def nearest_training_images(images: torch.Tensor, training_images: torch.Tensor,
     if images.shape[1:] != training_images.shape[1:] or len(training_images) == 0:
         raise ValueError(f"images {list(images.shape[1:])} and training_images {list(training_images.shape[1:])} must "
                          "have the same channels, height and width (crop 32x32 samples to 28x28 with [..., 2:30, 2:30]).")
-    train_flat = training_images.flatten(1)
     distances, indices = [], []
     for i in range(0, len(images), batch_size):
         batch = images[i:i + batch_size].flatten(1)
-        nearest = torch.cdist(batch, train_flat).argmin(dim=1)  # [b, M] -> [b]
+        best = torch.full((len(batch),), torch.inf)
+        nearest = torch.zeros(len(batch), dtype=torch.long)
+        # the training set in chunks: a view (say, 28x28 crops of 32x32 images) is flattened a chunk at a time
+        for start in range(0, len(training_images), TRAINING_CHUNK):
+            chunk = training_images[start:start + TRAINING_CHUNK].flatten(1)
+            found, where = torch.cdist(batch, chunk).min(dim=1)  # [b, chunk] -> [b]
+            better = found < best
+            best, nearest = torch.where(better, found, best), torch.where(better, where + start, nearest)
         # cdist's fast matrix-product form loses ~0.03 to rounding; the distance to the one found is exact
-        distances.append((batch - train_flat[nearest]).norm(dim=1))
+        distances.append((batch - training_images[nearest].flatten(1)).norm(dim=1))
         indices.append(nearest)
     return torch.cat(distances), torch.cat(indices)

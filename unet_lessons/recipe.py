@@ -1,8 +1,7 @@
 """Train your own: the choices of a training recipe, and a trainer that can stop and go on.
 
-For lesson 09, where the learner trains their own generator (``notebooks/09_train_your_own.ipynb``, still to
-come); each choice is measured in ``benchmarks/time_to_quality.py`` (the table is in
-``benchmarks/RESULTS.md``). Lesson 07's loop
+Taught in ``notebooks/09_train_your_own.ipynb``, where the learner trains their own generator; each choice is
+measured in ``benchmarks/time_to_quality.py`` (the table is in ``benchmarks/RESULTS.md``). Lesson 07's loop
 (:func:`unet_lessons.training.train`) asks the network for the noise, practises every step equally often,
 weighs them alike, keeps a constant learning rate and averages the weights from the first step. A
 :class:`Recipe` can change each of those:
@@ -27,12 +26,17 @@ import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from unet_lessons.configs import UNetConfig
+from unet_lessons.course_files import load_into, load_training_subset, read_checked, write_checked
+from unet_lessons.data import load_fashion_mnist
 from unet_lessons.training import NoiseSchedule, check_count, check_images, drop_labels
+from unet_lessons.unet import UNet
 
 TARGETS = ("epsilon", "x0", "v", "flow")
 TIMESTEPS = ("uniform", "logit_normal")
@@ -100,6 +104,14 @@ class Recipe:
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"Recipe.{name}={getattr(self, name)!r}: True or False.")
         return self
+
+
+# Lesson 09's recipe, the fastest of the measured ones (``benchmarks/time_to_quality.py``, row
+# ``flow_logit_normal``): rectified flow with SD3's logit-normal times, Adam at 2e-3 after 100 warm-up steps and
+# a cosine decay to zero, an EMA whose decay rises with the step count. Everything else is Recipe's default.
+LESSON_RECIPE = Recipe(target="flow", timesteps="logit_normal", lr=2e-3, warmup_steps=100, lr_decay="cosine",
+                       ema_warmup=True)
+LESSON_STEPS = 1000  # about three minutes of 2 CPU cores at batch 64 (the table's 1,000-step rows)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -442,3 +454,72 @@ def pad_to(images: torch.Tensor, size: int) -> torch.Tensor:
         raise ValueError(f"size={size}: needs an even margin around {images.shape[-1]}x{images.shape[-1]} images.")
     return F.pad(images, (pad // 2,) * 4, value=-1.0)
 
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The learner's data, and their own model on disk.
+
+OWN_MODEL = "my_model.safetensors"
+_SCHEDULE_TENSORS = ("betas", "alphas", "alpha_bars")
+
+
+def lesson_training_data(full: bool = False, root: str | Path | None = None) -> tuple[torch.Tensor, torch.Tensor, str]:
+    """Lesson 09's training images: the subset of Fashion-MNIST's training split that the course ships (the
+    same on every machine, offline), or with ``full=True`` the whole split where it is installed (see
+    :func:`unet_lessons.data.load_fashion_mnist`; ``root`` is its folder).
+
+    The subset is the default because it trains as well (``benchmarks/training_subset.py``) in a fraction of the
+    memory: the full split's 60,000 images took lesson 09's kernel to a peak of 1.67 GB, over the 1 GB a
+    Binder kernel can count on.
+
+    Returns:
+        [N, 28, 28] uint8 pixels, [N] labels, and a sentence that says which set it is.
+    """
+    if full:
+        pixels, labels = load_fashion_mnist("train", root)
+        return pixels, labels, f"Fashion-MNIST's training split, all {len(pixels):,} images"
+    pixels, labels = load_training_subset()
+    return pixels, labels, (f"the course's subset of Fashion-MNIST's training split: {len(pixels):,} images, "
+                            f"the first {len(pixels) // 10:,} of each class")
+
+
+def save_own_model(trainer: "Trainer", folder: str | Path) -> Path:
+    """Save the trainer's EMA weights, what they predict and their noise schedule as ``folder/my_model.safetensors``
+    (listed with its SHA-256 in ``folder/SHA256SUMS``; nothing pickled). :func:`load_own_model` reads it back."""
+    if not isinstance(trainer, Trainer):
+        raise ValueError(f"trainer: the Trainer that trained the model; got {type(trainer).__name__}.")
+    if not isinstance(folder, (str, Path)) or not str(folder):
+        raise ValueError(f"folder={folder!r}: a folder name or path, e.g. 'my_model'.")
+    model = trainer.ema.module
+    tensors = {f"model.{k}": v.detach().cpu() for k, v in model.state_dict().items()}
+    tensors |= {f"schedule.{name}": getattr(trainer.schedule, name) for name in _SCHEDULE_TENSORS}
+    return write_checked(tensors, OWN_MODEL, {
+        "config": json.dumps(dataclasses.asdict(model.config)), "target": trainer.recipe.target,
+        "recipe": json.dumps(dataclasses.asdict(trainer.recipe)), "steps": str(trainer.done),
+        "total_steps": str(trainer.total_steps), "weights": "EMA of the training weights",
+        "torch": torch.__version__}, folder=Path(folder))
+
+
+def load_own_model(folder: str | Path) -> tuple[NoisePredictor, NoiseSchedule, dict[str, str]]:
+    """A model saved by :func:`save_own_model`, checked (SHA-256, header, every tensor's name and shape), as a
+    noise predictor for lesson 08's samplers and explorers, its schedule, and its header."""
+    remedy = "train and save it again with lesson 09 (save_own_model(trainer, folder))"
+    tensors, metadata = read_checked(OWN_MODEL, Path(folder), remedy)
+    try:
+        config = UNetConfig(**json.loads(metadata["config"])).validate()
+        target = metadata["target"]
+        schedule = NoiseSchedule(*(tensors.pop(f"schedule.{name}") for name in _SCHEDULE_TENSORS))
+    except (KeyError, TypeError, json.JSONDecodeError) as error:
+        raise ValueError(f"{Path(folder) / OWN_MODEL}: its header has no valid 'config', 'target' and schedule "
+                         f"({error!r}); {remedy}.") from None
+    lengths = {tuple(getattr(schedule, name).shape) for name in _SCHEDULE_TENSORS}
+    if len(lengths) != 1 or len(next(iter(lengths))) != 1 or next(iter(lengths))[0] < 2:
+        raise ValueError(f"{Path(folder) / OWN_MODEL}: its schedule tensors must be 1-d, of one length >= 2; got "
+                         f"{sorted(lengths)}; {remedy}.")
+    if target not in TARGETS:
+        raise ValueError(f"{Path(folder) / OWN_MODEL}: target={target!r} is not one of {TARGETS}; {remedy}.")
+    model = UNet(config)
+    load_into(model, {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")},
+              str(Path(folder) / OWN_MODEL), remedy)
+    model.prediction_target = target
+    return NoisePredictor(model.eval(), schedule).eval(), schedule, metadata

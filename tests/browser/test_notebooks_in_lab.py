@@ -22,8 +22,8 @@ PLOTLY_MIME = "application/vnd.plotly.v1+json"
 WIDGET_VIEWS = ".jp-Cell-outputArea > .jp-OutputArea-child > .jp-OutputArea-output:has(> .jupyter-widgets)"
 KERNEL_MEMORY_LIMIT = 1024**3  # Binder kills at 2 GB, shared with the server: stay under 1 GB
 # Seconds for Run All: catches a hang, not a slow machine. Lesson 07 took 178 s on 2 idle Intel Xeon cores
-# (2026-12-03) and over 300 s there with a second job running.
-RUN_TIMEOUT = 600
+# (2026-12-03) and over 300 s there with a second job running; lesson 09 trains for about three minutes.
+RUN_TIMEOUT = 900
 
 
 def expected_outputs(name: str) -> dict[str, int]:
@@ -64,9 +64,12 @@ def open_notebook(page, lab, name: str):
     wait_until(lambda: kernel_idle(page), 120, "the kernel to start")
 
 
-def run_all(page, code_cells: int):
+def run_all(page, code_cells: int, meanwhile=None):
+    """Run All, then wait for every cell to finish; ``meanwhile(page)`` runs in between (while cells run)."""
     page.click("div.lm-MenuBar-itemLabel:text-is('Run')")
     page.click("li.lm-Menu-item[data-command='runmenu:run-all']")
+    if meanwhile is not None:
+        meanwhile(page)
 
     def finished():
         prompts = page.eval_on_selector_all(
@@ -183,11 +186,49 @@ def drive_by_keyboard(page, view) -> str:
     raise AssertionError(f"no slider or dropdown among {labels}")
 
 
+def training_view(page):
+    return page.locator(WIDGET_VIEWS).filter(has=page.locator("button:has-text('Continue')")).first
+
+
+def interrupt_the_wait(page) -> None:
+    """Lesson 09, while Run All waits in ``view.wait()`` for the training: the view says so, and the
+    notebook's interrupt (Kernel > Interrupt Kernel) stops the run there; Run All then goes on."""
+    view = training_view(page)
+    wait_until(lambda: view.count() and "the notebook waits for it" in view.inner_text(), 300,
+               "the training view to train while the next cell waits")
+    assert view.locator("button:has-text('Stop')").is_disabled()  # a busy kernel could not answer it
+    page.click("div.lm-MenuBar-itemLabel:text-is('Kernel')")
+    page.click("li.lm-Menu-item[data-command='kernelmenu:interrupt']")
+    wait_until(lambda: "stopped at step" in view.inner_text(), 60, "the interrupt to stop the run")
+
+
+def stop_and_continue_by_keyboard(page) -> None:
+    """Lesson 09 after Run All (the kernel idle): Tab into the view to Continue and press Space, see it train
+    on; Tab in again to Stop (a disabled button takes no focus) and press Space, see it stop."""
+    view = training_view(page)
+    view.scroll_into_view_if_needed()
+    for label, state in (("Continue", "training: step"), ("Stop", "stopped at step")):
+        view.evaluate("v => { v.tabIndex = -1; v.focus(); }")
+        for _ in range(4):  # the progress bar takes no focus
+            page.keyboard.press("Tab")
+            if page.evaluate("() => document.activeElement.textContent.trim()") == label:
+                break
+        else:
+            raise AssertionError(f"Tab never reached the {label} button")
+        page.keyboard.press("Space")
+        wait_until(lambda: state in view.inner_text(), 60, f"{label} by keyboard to show '{state}'")
+        print(f"training view: {label} by keyboard ->", next(line for line in view.inner_text().splitlines()
+                                                             if state in line))
+
+
+LIVE_TRAINING = {"09_train_your_own.ipynb": interrupt_the_wait}  # what to do while Run All runs
+
+
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_run_all_in_jupyterlab(page, lab, artifacts, name):
     expected = expected_outputs(name)
     open_notebook(page, lab, name)
-    run_all(page, expected["code_cells"])
+    run_all(page, expected["code_cells"], LIVE_TRAINING.get(name))
     try:
         # Widgets rendered, none failed.
         views = page.locator(WIDGET_VIEWS)
@@ -203,6 +244,9 @@ def test_run_all_in_jupyterlab(page, lab, artifacts, name):
         drawn = page.locator(".js-plotly-plot:has(.main-svg)")
         wait_until(lambda: drawn.count() >= expected["plotly"], 60, f"{expected['plotly']} plotly figures")
         assert page.locator(".jp-RenderedImage img").count() >= expected["images"]
+
+        if name in LIVE_TRAINING:
+            stop_and_continue_by_keyboard(page)
 
         # The first explorer with a slider or a dropdown, by keyboard only; then touch every explorer.
         explorers = [views.nth(i) for i in range(views.count()) if views.nth(i).locator(".noUi-handle, select").count()]

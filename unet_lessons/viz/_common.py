@@ -11,6 +11,7 @@ from functools import lru_cache
 
 from unet_lessons.analysis import TraceRow, meta_unet, trace_shapes
 from unet_lessons.configs import UNetConfig, as_config
+from unet_lessons.recipe import NoisePredictor
 from unet_lessons.training import NoiseSchedule, check_images
 from unet_lessons.unet import UNet
 
@@ -55,7 +56,10 @@ def check_one_image(image, argument: str, channels: int, size: int | None = None
 
 
 def check_unet(model, argument: str = "model") -> None:
-    """A ``ValueError`` naming ``argument`` unless ``model`` is a :class:`UNet`."""
+    """A ``ValueError`` naming ``argument`` unless ``model`` is a :class:`UNet`, or a UNet seen as a noise
+    predictor (lesson 09's :class:`unet_lessons.recipe.NoisePredictor`, which lesson 08's samplers take)."""
+    if isinstance(model, NoisePredictor):
+        model = model.model
     if not isinstance(model, UNet):
         hint = (" (a configuration: build the model with UNet(config))" if isinstance(model, UNetConfig) else
                 " (an EMA wrapper: pass its .module)" if isinstance(getattr(model, "module", None), UNet) else "")

@@ -2,7 +2,8 @@
 
 The explorers themselves live beside the lessons they serve: ``architecture_widgets`` (lessons 00, 04, 05:
 the whole U-Net), ``block_widgets`` (01-03: ResBlock, time embedding, attention), ``training_widgets`` (06-07:
-initialization, training, denoising) and ``generation_widgets`` (08). Each wires a few controls to the pure
+initialization, training, denoising), ``generation_widgets`` (08) and ``train_your_own_widgets`` (09: the live
+training view). Each wires a few controls to the pure
 builders of ``unet_lessons.viz`` and returns the container for the notebook to display. Figures are plain
 ``go.Figure`` shown inside ``ipywidgets.Output`` (``go.FigureWidget`` would store megabytes of JavaScript per
 widget).

@@ -1,0 +1,123 @@
+"""Lesson 09 on our machines: the whole lesson's time and memory, and what its live training view costs.
+
+Run with ``make bench`` (or ``.venv/bin/python benchmarks/train_your_own.py``), on a quiet machine.
+
+* **The lesson**: ``notebooks/09_train_your_own.ipynb`` executed top to bottom in a fresh kernel, as
+  ``benchmarks/notebooks.py`` does (wall time from the kernel's start to the last cell's end; the kernel's peak
+  resident memory). Goals: at most 6 minutes and 1 GB.
+* **The live view** (:class:`unet_lessons.viz.train_your_own_widgets.TrainingView`) trains the lesson's model in
+  a background thread and pauses every 100 steps to draw 50 samples. For ``STEPS`` steps of the lesson's
+  recipe, measured quiet and with one busy process beside it (a Python loop on one core, like a browser tab
+  or a second notebook): the time per training step without the view (``Trainer.run`` alone) and inside it,
+  the seconds per redraw, the share of the run the redraws take, how long Stop takes to end the run, and the
+  longest the kernel's main thread (where button clicks are handled) waited for its turn while the view
+  trained (it sleeps 50 ms at a time and records how late it woke).
+"""
+
+import subprocess
+import sys
+import threading
+import time
+
+import torch
+
+from _common import ROOT, Section, verdict
+from notebooks import run_notebook
+from unet_lessons.configs import COURSE_CONFIG
+from unet_lessons.course_files import load_training_subset
+from unet_lessons.data import FASHION_MNIST_CLASSES, to_model_images
+from unet_lessons.recipe import LESSON_RECIPE, Trainer
+from unet_lessons.training import NoiseSchedule
+from unet_lessons.unet import UNet
+from unet_lessons.viz.train_your_own_widgets import TrainingView
+
+LESSON = ROOT / "notebooks" / "09_train_your_own.ipynb"
+STEPS, EVERY = 200, 100
+LESSON_GOAL_S, MEMORY_GOAL = 360, 2**30
+
+
+def trainer() -> Trainer:
+    pixels, labels = load_training_subset()
+    torch.manual_seed(0)
+    return Trainer(UNet(COURSE_CONFIG), to_model_images(pixels), labels, NoiseSchedule.linear(), LESSON_RECIPE,
+                   total_steps=1000)
+
+
+def measure_view(steps: int = STEPS) -> dict:
+    """Training alone, then inside the view, ``steps`` steps each; the main thread's lateness meanwhile."""
+    plain = trainer()
+    plain.run(5)  # the first steps allocate
+    start = time.perf_counter()
+    plain.run(steps)
+    alone_ms = 1000 * (time.perf_counter() - start) / steps
+    view_trainer = trainer()
+    view_trainer.run(5)
+    view = TrainingView(view_trainer, FASHION_MNIST_CLASSES, every=EVERY, save_to=None, start=False)
+    view_trainer.total_steps = 5 + steps  # stop the run after that many more (its schedule's length is kept)
+    lateness, done = [], threading.Event()
+
+    def watch():  # the main thread's part: wake every 50 ms, as it would to handle a click
+        while not done.is_set():
+            asked = time.perf_counter()
+            time.sleep(0.05)
+            lateness.append(time.perf_counter() - asked - 0.05)
+
+    watcher = threading.Thread(target=watch)
+    start = time.perf_counter()
+    view.start()
+    watcher.start()
+    view.wait()
+    seconds = time.perf_counter() - start
+    done.set()
+    watcher.join()
+    redraws = view.redraw_seconds
+    view_trainer.total_steps = 1000  # a few steps more, then Stop: how long until the run has ended
+    view.start()
+    time.sleep(3)
+    asked = time.perf_counter()
+    view.stop()
+    view.wait()
+    stop_s = time.perf_counter() - asked
+    return {"alone_ms": alone_ms, "in_view_ms": 1000 * (seconds - sum(redraws)) / steps,
+            "redraw_s": sum(redraws) / len(redraws), "redraw_share": sum(redraws) / seconds,
+            "stop_s": stop_s, "main_thread_late_ms": 1000 * max(lateness)}
+
+
+def main() -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=STEPS, help="steps of each live-view measurement")
+    parser.add_argument("--skip-lesson", action="store_true", help="measure only the live view")
+    parser.add_argument("--quiet-only", action="store_true", help="skip the measurement beside a busy process")
+    arguments = parser.parse_args()
+    section = Section("8_train_your_own", "Lesson 09: the lesson's time and memory, and its live view's cost",
+                      __doc__.split("\n\n", 1)[1].strip())
+    if not arguments.skip_lesson:
+        print("running lesson 09 in a fresh kernel", flush=True)
+        wall, peak = run_notebook(LESSON)
+        section.add_goal("lesson 09: time to run in a fresh kernel", f"{wall / 60:.1f} min", "<= 6 min",
+                         wall <= LESSON_GOAL_S)
+        section.add_goal("lesson 09: kernel peak memory", f"{peak / 2**20:.0f} MiB", "< 1024 MiB",
+                         peak < MEMORY_GOAL)
+        print(f"lesson 09: {wall:.0f} s, {peak / 2**20:.0f} MiB; {verdict(wall <= LESSON_GOAL_S)}", flush=True)
+    rows = []
+    for busy in (False,) if arguments.quiet_only else (False, True):
+        burner = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if busy else None
+        try:
+            measured = measure_view(arguments.steps)
+        finally:
+            if burner is not None:
+                burner.kill()
+        print(busy, measured, flush=True)
+        rows.append(["one busy process beside it" if busy else "quiet", f"{measured['alone_ms']:.0f}",
+                     f"{measured['in_view_ms']:.0f}", f"{measured['redraw_s']:.1f}", f"{measured['redraw_share']:.0%}",
+                     f"{measured['stop_s']:.2f}", f"{measured['main_thread_late_ms']:.0f}"])
+    section.add_table(["machine", "ms / step, Trainer alone", "ms / step, in the view", "s / redraw (50 samples)",
+                       f"share of the run spent redrawing (every {EVERY} steps)", "Stop -> run ended (s)",
+                       "main thread: longest wait (ms)"], rows)
+    section.publish()
+
+
+if __name__ == "__main__":
+    main()
