@@ -50,8 +50,10 @@ def release_free_memory() -> None:
     ``malloc_trim``; nothing elsewhere).
 
     Why: the training thread's steps leave a heap of its own, about 200 MB here, that the process keeps after
-    the thread ends; the lesson's later cells then grow the main thread's heap on top of it. Measured on lesson
-    09's steps: the process's peak went from 1,069 MB to 824 MB with this call when a run ends.
+    the thread ends; the lesson's later cells then grow the main thread's heap on top of it, and a run that
+    goes on (Continue) grows the thread's again. Measured on lesson 09's steps: the process's peak went from
+    1,069 MB to 824 MB with this call when a run ends; in the browser test (an interrupted run, the rest of
+    the lesson, then Continue) the kernel peaked at 1,087 MiB before it was also called when a run starts.
     """
     try:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
@@ -131,6 +133,7 @@ class TrainingView(widgets.VBox):
         self.running = True
         _TRAINING.add(self.trainer)
         release_openmp_threads()  # the training thread's workers then spin as the main thread's would
+        release_free_memory()  # what the cells before left free, before the thread's own heap grows
         self._thread = threading.Thread(target=self._train, daemon=True)
         self._thread.start()
         self._show_status()
