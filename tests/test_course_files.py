@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from unet_lessons.configs import UNetConfig
-from unet_lessons.course_files import (ASSETS, CLASSIFIER, COURSE_MODEL, REAL_SAMPLE, load_classifier,
+from unet_lessons.course_files import (ASSETS, CLASSIFIER, COURSE_MODEL, REAL_SAMPLE, TRAINING_SUBSET, load_classifier,
                                        load_course_model, load_real_sample, read_checked, sha256, write_checked)
 from unet_lessons.data import FASHION_MNIST_CLASSES, to_model_images
 from unet_lessons.quality import class_accuracy
@@ -80,8 +80,9 @@ def test_a_model_file_whose_tensors_do_not_fit_its_config_is_refused(tmp_path):
 
 def test_the_shipped_files_are_small_and_listed():
     listed = {line.split()[1] for line in (ASSETS / "SHA256SUMS").read_text().splitlines()}
-    assert listed == {COURSE_MODEL, CLASSIFIER, REAL_SAMPLE}
+    assert listed == {COURSE_MODEL, CLASSIFIER, REAL_SAMPLE, TRAINING_SUBSET}
     assert sum((ASSETS / name).stat().st_size for name in listed) < 10 * 2**20
+    assert (ASSETS / TRAINING_SUBSET).stat().st_size < 5 * 2**20  # lesson 09's 6,000 images, 4.7 MB
 
 
 def test_the_shipped_sample_has_every_class_equally():

@@ -46,8 +46,8 @@ def learning_to_draw_figure(losses: list[float], total_steps: int, samples: torc
         raise ValueError(f"samples: the same number of samples for each of the {classes} classes, class by class; "
                          f"got {len(samples)}.")
     per_class = len(samples) // classes
-    fig = Figure(figsize=(6.2 + 1.0 * per_class, 8.6))
-    left, right = fig.subfigures(1, 2, width_ratios=[6.2, 1.0 * per_class + 0.4])
+    fig = Figure(figsize=(5.8 + 0.72 * per_class, 7.0))  # fits a 1280x720 slide as shown
+    left, right = fig.subfigures(1, 2, width_ratios=[5.8, 0.72 * per_class + 0.4])
     ax = left.add_subplot()
     if losses:
         steps = range(1, len(losses) + 1)
@@ -156,7 +156,7 @@ def snapshots_figure(snapshots: dict[int, torch.Tensor], class_names: tuple[str,
         check_images(snapshots[step], f"snapshots[{step}]")
         if len(snapshots[step]) % classes:
             raise ValueError(f"snapshots[{step}]: the same number of samples for each of the {classes} classes.")
-    fig = Figure(figsize=(2.1 + 1.05 * len(steps), 1.0 * classes + 1.3))
+    fig = Figure(figsize=(2.1 + 0.66 * len(steps), 0.6 * classes + 1.1))  # fits a 1280x720 slide as shown
     grid = fig.subplots(classes, len(steps), squeeze=False, gridspec_kw={"hspace": 0.06, "wspace": 0.06})
     for column, step in enumerate(steps):
         per_class = len(snapshots[step]) // classes
