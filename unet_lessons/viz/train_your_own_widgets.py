@@ -111,8 +111,8 @@ class TrainingView(widgets.VBox):
         self.progress = widgets.IntProgress(value=trainer.done, min=0, max=trainer.total_steps, description="trained",
                                             layout=widgets.Layout(width="420px"))
         self.status = widgets.Label()
-        self.stop_button = widgets.Button(description="Stop", icon="stop", tooltip="stop after the step in progress")
-        self.continue_button = widgets.Button(description="Continue", icon="play",
+        self.stop_button = widgets.Button(description="Stop", tooltip="stop after the step in progress")
+        self.continue_button = widgets.Button(description="Continue",  # no icon: its font is not in the course pack
                                               tooltip="go on from where it stopped")
         self.stop_button.on_click(lambda _: self.stop())
         self.continue_button.on_click(lambda _: self.start())
