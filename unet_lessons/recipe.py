@@ -463,7 +463,8 @@ OWN_MODEL = "my_model.safetensors"
 _SCHEDULE_TENSORS = ("betas", "alphas", "alpha_bars")
 
 
-def lesson_training_data(full: bool = False, root: str | Path | None = None) -> tuple[torch.Tensor, torch.Tensor, str]:
+def lesson_training_data(full: bool = False,
+                         root: str | Path | None = None) -> tuple[torch.Tensor, torch.Tensor, str]:
     """Lesson 09's training images: the subset of Fashion-MNIST's training split that the course ships (the
     same on every machine, offline), or with ``full=True`` the whole split where it is installed (see
     :func:`unet_lessons.data.load_fashion_mnist`; ``root`` is its folder).

@@ -13,7 +13,7 @@ from unet_lessons.viz.alt_text import describe, table
 _MARKERS = ("o", "s", "^", "D", "v", "P")
 
 
-def _show(ax, image: torch.Tensor) -> None:
+def show_image(ax, image: torch.Tensor) -> None:
     """One [1, H, W] image in [-1, 1], black to white, no axes."""
     ax.imshow(((image[0].detach().float() + 1) / 2).clamp(0, 1).numpy(), cmap="gray", vmin=0, vmax=1,
               interpolation="nearest")
@@ -61,7 +61,7 @@ def class_grid_figure(samples: torch.Tensor, sample_labels: torch.Tensor, real: 
         axes[0][c].set_title(_two_lines(name), fontsize=14)
         for r in range(rows):
             image = per_class["real"][c][r] if r < real_rows else per_class["samples"][c][r - real_rows]
-            _show(axes[r][c], image)
+            show_image(axes[r][c], image)
     axes[0][0].set_ylabel("real", fontsize=14)
     axes[real_rows][0].set_ylabel("drawn", fontsize=14)
     for c in range(columns):  # a line between the real images and the samples
@@ -82,8 +82,8 @@ def trajectory_figure(frames: list[tuple[int, torch.Tensor, torch.Tensor]], titl
     """
     fig, axes = plt.subplots(2, len(frames), figsize=(max(4.2, 1.45 * len(frames) + 0.8), 4.2), squeeze=False)
     for column, (t, x_t, x0) in enumerate(frames):
-        _show(axes[0][column], x_t.reshape(x_t.shape[-3:]))
-        _show(axes[1][column], x0.reshape(x0.shape[-3:]))
+        show_image(axes[0][column], x_t.reshape(x_t.shape[-3:]))
+        show_image(axes[1][column], x0.reshape(x0.shape[-3:]))
         axes[0][column].set_title(f"t = {t}", fontsize=14)
     axes[0][0].set_ylabel("x_t", fontsize=14)
     axes[1][0].set_ylabel("x_0 guess", fontsize=14)
@@ -138,7 +138,7 @@ def image_row_figure(images: torch.Tensor, title: str, columns: int = 8) -> Figu
     fig, axes = plt.subplots(rows, columns, figsize=(1.3 * columns, 1.3 * rows + 0.7), squeeze=False)
     for index, ax in enumerate(axes.flat):
         if index < len(images):
-            _show(ax, images[index])
+            show_image(ax, images[index])
         else:
             ax.axis("off")
     fig.suptitle(title, fontsize=16)

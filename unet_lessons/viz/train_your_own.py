@@ -15,7 +15,7 @@ from matplotlib.ticker import FuncFormatter
 from unet_lessons.training import check_images
 from unet_lessons.viz._common import counted, format_image_size, format_value, thinned, titled
 from unet_lessons.viz.alt_text import describe, table
-from unet_lessons.viz.generation import _show
+from unet_lessons.viz.generation import show_image
 
 
 def running_mean(values: list[float], window: int) -> list[float]:
@@ -67,7 +67,7 @@ def learning_to_draw_figure(losses: list[float], total_steps: int, samples: torc
     grid = right.subplots(classes, per_class, squeeze=False, gridspec_kw={"hspace": 0.06, "wspace": 0.06})
     for c, name in enumerate(class_names):
         for k in range(per_class):
-            _show(grid[c][k], samples[c * per_class + k])
+            show_image(grid[c][k], samples[c * per_class + k])
         grid[c][0].set_ylabel(name, fontsize=13, rotation=0, ha="right", va="center")
     for part in (left, right):
         part.subplots_adjust(top=0.86)  # room for the figure's title above the panels' titles
@@ -125,7 +125,7 @@ def nearest_images_figure(samples: torch.Tensor, nearest: torch.Tensor, distance
     for column, i in enumerate(closest.tolist()):
         for row, (image, caption) in enumerate(((samples[i], f"{distances[i]:.1f}"), (nearest[i], ""))):
             axis = fig.add_subplot(grid[1 + row, column])
-            _show(axis, image)
+            show_image(axis, image)
             axis.set_xlabel(caption, fontsize=13, labelpad=2)
             if column == 0:
                 axis.set_ylabel("sample" if row == 0 else "nearest\ntraining", fontsize=12)
@@ -162,7 +162,7 @@ def snapshots_figure(snapshots: dict[int, torch.Tensor], class_names: tuple[str,
         per_class = len(snapshots[step]) // classes
         grid[0][column].set_title(f"step\n{step:,}", fontsize=13)
         for c in range(classes):
-            _show(grid[c][column], snapshots[step][c * per_class])
+            show_image(grid[c][column], snapshots[step][c * per_class])
     for c, name in enumerate(class_names):
         grid[c][0].set_ylabel(name, fontsize=13, rotation=0, ha="right", va="center")
     fig.suptitle(title, fontsize=16)
