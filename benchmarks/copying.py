@@ -23,7 +23,7 @@ from unet_lessons.configs import UNetConfig
 from unet_lessons.course_files import load_course_model, read_checked
 from unet_lessons.data import first_per_class, load_fashion_mnist, to_model_images
 from unet_lessons.quality import nearest_training_images
-from unet_lessons.recipe import NoisePredictor
+from unet_lessons.recipe import NoisePredictor, crop_to
 from unet_lessons.sampling import ddim_sample
 from unet_lessons.training import NoiseSchedule
 from unet_lessons.unet import UNet
@@ -42,11 +42,6 @@ def five_minute_model() -> tuple[UNet, NoiseSchedule]:
     model.prediction_target = metadata["target"]
     schedule = NoiseSchedule.linear()
     return NoisePredictor(model, schedule).eval(), schedule
-
-
-def crop28(images: torch.Tensor) -> torch.Tensor:
-    margin = (images.shape[-1] - 28) // 2
-    return images[..., margin:margin + 28, margin:margin + 28]
 
 
 def figure(rows: list[tuple[str, torch.Tensor, torch.Tensor, torch.Tensor]], held_out: torch.Tensor,
@@ -101,8 +96,8 @@ def main() -> None:
     for name, (model, schedule) in (("course model", (course, course_schedule)),
                                     ("five-minute model", five_minute_model())):
         size = model.config.image_size
-        samples = crop28(ddim_sample(model, schedule, (len(labels), 1, size, size), num_steps=25, y=labels,
-                                     guidance_scale=2.0, seed=0))
+        samples = crop_to(ddim_sample(model, schedule, (len(labels), 1, size, size), num_steps=25, y=labels,
+                                      guidance_scale=2.0, seed=0), 28)
         distances, nearest = nearest_training_images(samples, training)
         rows.append((name, samples, distances, nearest))
     table = []

@@ -53,7 +53,10 @@ def measure_view(steps: int = STEPS) -> dict:
     view_trainer = trainer()
     view_trainer.run(5)
     view = TrainingView(view_trainer, FASHION_MNIST_CLASSES, every=EVERY, save_to=None, start=False)
-    view_trainer.total_steps = 5 + steps  # stop the run after that many more (its schedule's length is kept)
+    # End the run at the redraw nearest ``steps`` steps on (its learning-rate schedule's length is kept), so it
+    # holds one redraw per EVERY steps, as the lesson's does.
+    view_trainer.total_steps = max(EVERY, round((5 + steps) / EVERY) * EVERY)
+    steps = view_trainer.total_steps - 5
     lateness, done = [], threading.Event()
 
     def watch():  # the main thread's part: wake every 50 ms, as it would to handle a click
@@ -63,6 +66,7 @@ def measure_view(steps: int = STEPS) -> dict:
             lateness.append(time.perf_counter() - asked - 0.05)
 
     watcher = threading.Thread(target=watch)
+    drawn_before = len(view.redraw_seconds)  # the view's first drawing (before the run) is not the run's
     start = time.perf_counter()
     view.start()
     watcher.start()
@@ -70,7 +74,7 @@ def measure_view(steps: int = STEPS) -> dict:
     seconds = time.perf_counter() - start
     done.set()
     watcher.join()
-    redraws = view.redraw_seconds
+    redraws = view.redraw_seconds[drawn_before:]
     view_trainer.total_steps = 1000  # a few steps more, then Stop: how long until the run has ended
     view.start()
     time.sleep(3)
@@ -87,7 +91,8 @@ def main() -> None:
     import argparse
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=STEPS, help="steps of each live-view measurement")
+    parser.add_argument("--steps", type=int, default=STEPS,
+                        help="steps of each live-view measurement (the view's run is rounded to end on a redraw)")
     parser.add_argument("--skip-lesson", action="store_true", help="measure only the live view")
     parser.add_argument("--quiet-only", action="store_true", help="skip the measurement beside a busy process")
     arguments = parser.parse_args()

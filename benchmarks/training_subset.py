@@ -22,12 +22,11 @@ import time
 import torch
 
 from _common import ROOT, Section
-from copying import crop28
 from time_to_quality import AT_THE_END, SAMPLER, SCHEDULE, Scorer, commit, machine
 from unet_lessons.configs import COURSE_CONFIG
 from unet_lessons.data import first_per_class, load_fashion_mnist, to_model_images
 from unet_lessons.quality import nearest_training_images
-from unet_lessons.recipe import LESSON_RECIPE, LESSON_STEPS, Trainer
+from unet_lessons.recipe import LESSON_RECIPE, LESSON_STEPS, Trainer, crop_to
 from unet_lessons.sampling import ddim_sample
 from unet_lessons.unet import UNet
 
@@ -56,7 +55,7 @@ def run(name: str) -> dict:
     training = to_model_images(pixels, size=28)
     test_pixels, test_labels = load_fashion_mnist("test")
     held_out = to_model_images(test_pixels[first_per_class(test_labels, HELD_OUT_PER_CLASS)], size=28)
-    sample_distances, _ = nearest_training_images(crop28(samples), training)
+    sample_distances, _ = nearest_training_images(crop_to(samples, 28), training)
     held_out_distances, _ = nearest_training_images(held_out, training)
     near = torch.quantile(held_out_distances, 0.01)
     copying = {"held_out": {"min": held_out_distances.min().item(), "p01": near.item(),

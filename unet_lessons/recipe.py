@@ -455,6 +455,15 @@ def pad_to(images: torch.Tensor, size: int) -> torch.Tensor:
     return F.pad(images, (pad // 2,) * 4, value=-1.0)
 
 
+def crop_to(images: torch.Tensor, size: int) -> torch.Tensor:
+    """[N, C, S, S] -> [N, C, size, size], the middle (32x32 samples back to Fashion-MNIST's 28x28 picture, the
+    undoing of :func:`pad_to`); a view, no copy."""
+    margin = images.shape[-1] - size
+    if margin < 0 or margin % 2 or size < 1:
+        raise ValueError(f"size={size}: needs an even margin inside {images.shape[-1]}x{images.shape[-1]} images.")
+    return images[..., margin // 2:margin // 2 + size, margin // 2:margin // 2 + size]
+
+
 
 # ---------------------------------------------------------------------------------------------------------
 # The learner's data, and their own model on disk.
