@@ -32,6 +32,9 @@ def test_initialized_unet_schemes(tiny_config):
     res_blocks = [m for m in zero_residual.modules() if isinstance(m, ResBlock)]
     assert all(block.conv2.weight.count_nonzero() == 0 for block in res_blocks)
     assert any(m.conv2.weight.count_nonzero() > 0 for m in chapter.modules() if isinstance(m, ResBlock))
+    zero_output = initialized_unet(tiny_config, "zero_output", seed=3)  # the default body, only the output zeroed
+    for (name, control), reference in zip(zero_output.state_dict().items(), default.state_dict().values()):
+        assert torch.equal(control, torch.zeros_like(reference) if name.startswith("out_conv.") else reference), name
     with pytest.raises(ValueError, match="scheme='xavier'"):
         initialized_unet(tiny_config, "xavier")
 
@@ -91,6 +94,7 @@ def test_compare_init_schemes(tiny_config):
     _, _, noise = noisy_photo_batch(tiny_config.image_size, 2, 200)
     # A zero prediction's loss is exactly the mean square of the noise.
     assert results["chapter"].loss == pytest.approx(noise.pow(2).mean().item(), rel=1e-6)
+    assert results["zero_output"].loss == pytest.approx(noise.pow(2).mean().item(), rel=1e-6)
     assert results["pytorch_default"].loss != pytest.approx(results["chapter"].loss, rel=1e-3)
     after_one_step = compare_init_schemes(tiny_config, ("chapter",), timestep=200, optimizer_steps=1, batch_size=2)
     body = [n.value for n in after_one_step["chapter"].gradient_norms if n.kind not in ("OutConv", "OutNorm")]
@@ -103,8 +107,8 @@ def test_compare_init_schemes(tiny_config):
 def test_early_training_losses(tiny_config):
     losses = early_training_losses(tiny_config, steps=3, batch_size=2)
     assert list(losses) == list(INIT_SCHEMES) and all(len(v) == 3 for v in losses.values())
-    # Both zero-output schemes predict exactly 0 on the same first batch: the same first loss, near 1.
-    assert losses["chapter"][0] == losses["zero_residual"][0]
+    # The zero-output schemes predict exactly 0 on the same first batch: the same first loss, near 1.
+    assert losses["chapter"][0] == losses["zero_residual"][0] == losses["zero_output"][0]
     assert 0.5 < losses["chapter"][0] < 1.5
     assert losses["pytorch_default"][0] != pytest.approx(losses["chapter"][0], rel=1e-3)
     assert losses == early_training_losses(tiny_config, steps=3, batch_size=2)  # seeded

@@ -3,8 +3,9 @@
 Taught in ``notebooks/06_init.ipynb``.
 
 Besides the chapter's :func:`initialize_weights`, this module holds what the lesson measures with:
-a model built under one of three init schemes, a batch of noisy photos with its noise-prediction
-target, and per-block activation standard deviations and gradient norms.
+a model built under one of four init schemes (PyTorch's default, the same with only the output conv
+zeroed, the chapter's, and the chapter's with zeroed residual branches), a batch of noisy photos with its
+noise-prediction target, and per-block activation standard deviations and gradient norms.
 """
 
 import functools
@@ -22,9 +23,11 @@ from unet_lessons.resblock import ResBlock
 from unet_lessons.training import NoiseSchedule, q_sample, train
 from unet_lessons.unet import UNet
 
-# The three schemes the lesson compares, and how the figures label them.
+# The schemes the lessons compare, and how the figures label them. "zero_output" is the control that
+# separates the chapter's two changes: PyTorch's default body with only the output conv zeroed.
 INIT_SCHEMES = {
     "pytorch_default": "PyTorch default",
+    "zero_output": "PyTorch default + zero output conv",
     "chapter": "chapter (zero output conv)",
     "zero_residual": "chapter + zero residual branches",
 }
@@ -78,8 +81,9 @@ def initialize_weights(model: nn.Module, zero_residual_branches: bool = False) -
 def initialized_unet(config: UNetConfig, scheme: str, seed: int = 0) -> UNet:
     """Build a UNet with seeded weights under one of :data:`INIT_SCHEMES`.
 
-    ``"pytorch_default"`` keeps PyTorch's own layer initialization; ``"chapter"`` applies
-    :func:`initialize_weights`; ``"zero_residual"`` applies it with ``zero_residual_branches=True``.
+    ``"pytorch_default"`` keeps PyTorch's own layer initialization; ``"zero_output"`` keeps it and zeroes
+    only the output conv (the control: the chapter's zero output without its Kaiming body); ``"chapter"``
+    applies :func:`initialize_weights`; ``"zero_residual"`` applies it with ``zero_residual_branches=True``.
     The same seed gives the same default weights, so the schemes differ only by the init. The global
     random state is left as it was.
     """
@@ -88,7 +92,10 @@ def initialized_unet(config: UNetConfig, scheme: str, seed: int = 0) -> UNet:
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         model = UNet(config)
-        if scheme != "pytorch_default":  # the chapter's init draws random numbers too
+        if scheme == "zero_output":
+            nn.init.zeros_(model.out_conv.weight)
+            nn.init.zeros_(model.out_conv.bias)
+        elif scheme != "pytorch_default":  # the chapter's init draws random numbers too
             initialize_weights(model, zero_residual_branches=scheme == "zero_residual")
     return model
 

@@ -69,7 +69,7 @@ def init_explorer(config: UNetConfig, base_channel_choices: tuple[int, ...] = (3
     for control in (*scheme_boxes.values(), timestep, base_channels, steps):
         control.observe(lambda _: redraw(output, build), names="value")
     redraw(output, build)
-    return widgets.VBox([widgets.HBox(list(scheme_boxes.values())),
+    return widgets.VBox([widgets.HBox(list(scheme_boxes.values()), layout=widgets.Layout(flex_flow="row wrap")),
                          widgets.HBox([timestep, base_channels, steps]), output])
 
 
