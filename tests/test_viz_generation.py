@@ -63,6 +63,14 @@ def test_image_row_figure_fills_rows():
     plt.close("all")
 
 
+def test_image_row_figure_labels_each_row():
+    fig = image_row_figure(torch.zeros(10, 1, 8, 8), "dress", columns=4, row_labels=("w = 0", "w = 1", "w = 2"))
+    assert [fig.axes[row * 4].get_ylabel() for row in range(3)] == ["w = 0", "w = 1", "w = 2"]
+    assert [ax.get_ylabel() for ax in fig.axes if ax not in fig.axes[::4]] == [""] * 9
+    assert "3 rows of up to 4, labelled w = 0, w = 1, w = 2." in alternative_of(fig)["alt"]
+    plt.close("all")
+
+
 def test_class_grid_alternative_names_the_classes_and_the_real_and_drawn_rows():
     real, samples = torch.rand(6, 1, 8, 8) * 2 - 1, torch.rand(9, 1, 8, 8) * 2 - 1
     fig = class_grid_figure(samples, torch.arange(3).repeat(3), real, torch.arange(3).repeat(2), NAMES, "w = 2")
