@@ -6,6 +6,10 @@ an invalid combination of their controls is shown inside the widget, see tests/t
 runs on fresh objects; afterwards the model's weights and every tensor handed in must be exactly as they were.
 """
 
+import dataclasses
+import json
+from pathlib import Path
+
 import plotly.graph_objects as go
 import pytest
 import torch
@@ -15,15 +19,17 @@ from unet_lessons.analysis import (attention_cost, count_forward_flops, count_pa
                                    resblock_cost, trace_shapes)
 from unet_lessons.attention import AttentionBlock
 from unet_lessons.configs import PRESETS, UNetConfig
+from unet_lessons.course_files import ASSETS, COURSE_MODEL, load_course_model, write_checked
 from unet_lessons.data import first_per_class, load_fashion_mnist, to_model_images
 from unet_lessons.init import initialize_weights
 from unet_lessons.quality import (Classifier, class_accuracy, frechet_distance, frechet_reference,
                                   nearest_training_images)
-from unet_lessons.recipe import NoisePredictor, Recipe, Trainer
+from unet_lessons.recipe import OWN_MODEL, NoisePredictor, Recipe, Trainer, load_own_model
 from unet_lessons.resblock import ResBlock
 from unet_lessons.sampling import ancestral_sample, ddim_sample, ddim_step, sampling_steps
 from unet_lessons.time_embedding import TimeEmbedding
-from unet_lessons.training import NoiseSchedule, drop_labels, ema_model, predict_x0, q_sample, train
+from unet_lessons.training import (NoiseSchedule, drop_labels, ema_model, predict_x0, q_sample, train,
+                                   train_and_evaluate)
 from unet_lessons.unet import UNet
 from unet_lessons.viz.alt_text import describe
 from unet_lessons.viz.architecture_widgets import explorer_state, unet_explorer
@@ -41,9 +47,10 @@ CONFIG = UNetConfig(image_size=16, base_channels=16, channel_mults=(1, 2), num_r
 
 class Things:
     """Fresh objects for one case: a conditional model, a schedule, images, labels; for the explorers a photo, a
-    ResBlock with its time embedding, and an attention map."""
+    ResBlock with its time embedding, and an attention map; an empty folder for the files a case writes."""
 
-    def __init__(self):
+    def __init__(self, folder: Path):
+        self.folder = folder
         torch.manual_seed(0)
         self.model = UNet(CONFIG)
         self.schedule = NoiseSchedule.linear(num_steps=100)
@@ -56,6 +63,14 @@ class Things:
         self.block, self.time_embed = ResBlock(16, 16, time_emb_dim=64, groups=8), TimeEmbedding(16)
         with torch.no_grad():
             self.weights = AttentionBlock(32, num_heads=2, groups=8).attention_weights(torch.randn(1, 32, 4, 4))
+
+    def model_file(self, name: str, **config_changes) -> Path:
+        """``self.folder`` after writing a listed model file ``name`` whose header's config is CONFIG with
+        ``config_changes`` (the tensors are CONFIG's, so a changed config no longer fits them)."""
+        config = dataclasses.asdict(CONFIG) | config_changes
+        write_checked(UNet(CONFIG).state_dict(), name, {"config": json.dumps(config), "target": "epsilon",
+                                                        "schedule": json.dumps({"num_steps": 100})}, self.folder)
+        return self.folder
 
     def tensors(self) -> dict[str, torch.Tensor]:
         state = {f"model.{k}": v for k, v in self.model.state_dict().items()}
@@ -71,6 +86,8 @@ CASES = [
     ("UNet a number", lambda o: UNet(64), ["config", "UNetConfig"]),
     ("UNet unknown field", lambda o: UNet(CONFIG, width=3), ["unknown field", "width"]),
     ("UNet bad groups", lambda o: UNet(CONFIG, groups=5), ["groups"]),
+    ("UNet one attention resolution without its tuple", lambda o: UNet(CONFIG, attention_resolutions=8),
+     ["attention_resolutions=8", "a tuple", "(8,)"]),
     ("trace_shapes a dict", lambda o: trace_shapes({"image_size": 32}), ["config_or_model", "dict"]),
     ("count_forward_flops bad preset", lambda o: count_forward_flops("ddpm2"), ["'ddpm2'", "preset"]),
     ("count_forward_flops negative batch", lambda o: count_forward_flops(CONFIG, batch_size=-1), ["batch_size=-1"]),
@@ -89,6 +106,10 @@ CASES = [
     ("forward t wrong length", lambda o: o.model(o.x, torch.tensor([1, 2, 3]), o.y), ["t must be one timestep", "[2]"]),
     ("forward x 3-d", lambda o: o.model(o.x[0], o.t, o.y), ["x must be a 4-D tensor", "x[None]"]),
     ("forward x wrong size", lambda o: o.model(torch.randn(2, 3, 32, 32), o.t, o.y), ["image_size=16"]),
+    ("forward x float64", lambda o: o.model(o.x.double(), o.t, o.y),
+     ["x is torch.float64", "weights are torch.float32", "x.to(torch.float32)"]),
+    ("forward x uint8 pixels", lambda o: o.model(((o.x.clamp(-1, 1) + 1) * 127.5).to(torch.uint8), o.t, o.y),
+     ["x must be a float tensor", "torch.uint8", "to_model_images(pixels)"]),
     ("forward y float", lambda o: o.model(o.x, o.t, o.y.float()), ["y must be", "integer"]),
     ("forward y out of range", lambda o: o.model(o.x, o.t, torch.tensor([0, 7])), ["y holds labels outside", "0..3"]),
     ("initialize a conv", lambda o: initialize_weights(nn.Conv2d(3, 3, 3)), ["model", "Conv2d", "UNet(config)"]),
@@ -111,6 +132,11 @@ CASES = [
                                                                            y=torch.tensor([0, 1, 2])), ["y"]),
     ("train uint8 images", lambda o: train(o.model, (o.x * 100).to(torch.uint8), o.schedule, 1),
      ["images must be a float tensor", "127.5"]),
+    ("train images in [0, 255]", lambda o: train(o.model, (o.x.clamp(-1, 1) + 1) * 127.5, o.schedule, 1),
+     ["images must lie in [-1, 1]", "to_model_images(pixels)"]),
+    ("train zero steps", lambda o: train(o.model, o.x.clamp(-1, 1), o.schedule, 0), ["steps=0", ">= 1"]),
+    ("train_and_evaluate zero steps", lambda o: train_and_evaluate(o.model, o.x.clamp(-1, 1), o.x.clamp(-1, 1),
+                                                                   o.schedule, 0), ["steps=0", ">= 1"]),
     ("train zero batch", lambda o: train(o.model, o.x, o.schedule, 1, batch_size=0), ["batch_size=0"]),
     ("train negative lr", lambda o: train(o.model, o.x, o.schedule, 1, lr=-0.1), ["lr=-0.1"]),
     ("train steps a float", lambda o: train(o.model, o.x, o.schedule, 2.5), ["steps=2.5"]),
@@ -129,6 +155,9 @@ CASES = [
     ("class grid labels of another length", lambda o: class_grid_figure(o.x, torch.tensor([0]), o.x, o.y, ("a", "b", "c"), "t"),
      ["labels"]),
     ("image row a 3-d tensor", lambda o: image_row_figure(o.x[0], "title"), ["images"]),
+    ("image row labels for another number of rows", lambda o: image_row_figure(o.x, "title", columns=1,
+                                                                             row_labels=("w = 0",)),
+     ["row_labels", "2 for 2 images in rows of 1", "got 1 labels"]),
     ("loss curve of no steps", lambda o: loss_curve_figure([]), ["history", "train()"]),
     ("alt text empty", lambda o: describe(go.Figure(), "  "), ["alt"]),
     ("alt text on a tensor", lambda o: describe(o.x, "a tensor"), ["figure", "Tensor"]),
@@ -209,6 +238,16 @@ CASES = [
                 ddim_sample(o.model, o.schedule, (1, 3, 16, 16), 2, y=o.y[:1])), ["'v'", "NoisePredictor"]),
     ("nearest_training_images other sizes", lambda o: nearest_training_images(o.x, o.x[:, :, :8, :8]),
      ["training_images", "28x28"]),
+    ("load_course_model a missing folder", lambda o: load_course_model(ASSETS / "no_such_folder"),
+     ["folder=", "no_such_folder", "no such folder", COURSE_MODEL, str(ASSETS)]),
+    ("load_course_model a header config that fails validate()",
+     lambda o: load_course_model(o.model_file(COURSE_MODEL, groups=3)),
+     [f"{COURSE_MODEL}: the config in its header is not valid", "groups=3", "make course-model"]),
+    ("load_own_model a missing folder", lambda o: load_own_model(o.folder / "my_model"),
+     ["folder=", "no such folder", OWN_MODEL, "save_own_model(trainer, folder)"]),
+    ("load_own_model a header config that fails validate()", lambda o: load_own_model(o.model_file(OWN_MODEL,
+                                                                                                   groups=3)),
+     [f"{OWN_MODEL}: the config in its header is not valid", "groups=3", "save_own_model"]),
     ("frechet_distance another classifier's reference",
      lambda o: frechet_distance(o.classifier, frechet_reference(
          Classifier(in_channels=3, image_size=16, num_classes=3, width=8, num_features=16), o.x), o.x),
@@ -226,8 +265,8 @@ def test_the_table_is_long_enough():
 
 
 @pytest.mark.parametrize("call, words", [case[1:] for case in CASES], ids=[case[0] for case in CASES])
-def test_a_mistake_is_named_and_changes_nothing(call, words):
-    things = Things()
+def test_a_mistake_is_named_and_changes_nothing(call, words, tmp_path):
+    things = Things(tmp_path)
     before = {name: tensor.clone() for name, tensor in things.tensors().items()}
     with pytest.raises(ValueError) as raised:
         call(things)
@@ -248,8 +287,8 @@ def test_a_preset_or_its_name_builds_the_same_model():
     assert count_parameters_by_level(UNet(preset)) == count_parameters_by_level(UNet(preset.config))
 
 
-def test_timesteps_as_a_number_or_a_list_still_work():
-    things = Things()
+def test_timesteps_as_a_number_or_a_list_still_work(tmp_path):
+    things = Things(tmp_path)
     with torch.no_grad():
         expected = things.model(things.x, torch.tensor([500, 500]), things.y)
         assert torch.equal(things.model(things.x, 500, things.y), expected)

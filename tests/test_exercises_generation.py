@@ -1,5 +1,7 @@
 """Tests for the lesson 08 exercise checkers: right answers pass, typical mistakes get their hint."""
 
+import pytest
+
 from unet_lessons.exercises.generation import check_ddim_step, check_guidance, check_predict_x0
 from unet_lessons.sampling import ddim_step
 from unet_lessons.training import predict_x0
@@ -27,13 +29,37 @@ def test_check_predict_x0(capsys):
 
 def test_check_guidance(capsys):
     assert check_guidance(lambda uncond, cond, w: uncond + w * (cond - uncond))
-    assert not check_guidance(lambda uncond, cond, w: cond + w * (uncond - cond))
-    assert "moves away from the class" in capsys.readouterr().out
-    assert not check_guidance(lambda uncond, cond, w: w * cond)
-    assert "unconditional prediction" in capsys.readouterr().out  # fails at w = 0
-    assert not check_guidance(lambda uncond, cond, w: cond + w * cond)
-    assert not check_guidance(lambda uncond, cond, w: uncond[0])
-    assert "shape" in capsys.readouterr().out
+    assert check_guidance(lambda uncond, cond, w: w * cond + (1 - w) * uncond)  # the same mix, written as weights
+    assert "✅" in capsys.readouterr().out
+
+
+# Each wrong mix, and words its hint must hold: what the learner's formula is and does. The first two give the
+# conditional prediction at w = 0, so "moves away from the class at w = 0" would misdescribe them.
+GUIDANCE_MISTAKES = [
+    (lambda uncond, cond, w: cond + w * (uncond - cond), ["swapped", "conditional prediction at w = 0",
+                                                         "moves away from the class beyond"]),
+    (lambda uncond, cond, w: (1 - w) * cond + w * uncond, ["swapped", "(1 - w) * eps_cond + w * eps_uncond"]),
+    (lambda uncond, cond, w: cond + w * (cond - uncond),
+     ["eps_cond + w * (eps_cond - eps_uncond)", "conditional prediction at w = 0", "w = 1 is this course's w = 2"]),
+    (lambda uncond, cond, w: uncond + w * cond, ["adds w * eps_cond to eps_uncond"]),
+    (lambda uncond, cond, w: (uncond + w * cond) / (1 + w), ["weighted average", "never reaches"]),
+    (lambda uncond, cond, w: w * cond, ["At w = 0 yours gives neither prediction",
+                                        "should give the unconditional prediction"]),
+    (lambda uncond, cond, w: cond, ["At w = 0 yours gives the conditional prediction (eps_cond)",
+                                    "should give the unconditional prediction"]),
+    (lambda uncond, cond, w: uncond + w * (cond - uncond) if w < 2 else cond,
+     ["At w = 3 yours gives the conditional prediction", "past the conditional prediction"]),
+    (lambda uncond, cond, w: uncond[0], ["shape"]),
+]
+
+
+@pytest.mark.parametrize("mix, words", GUIDANCE_MISTAKES, ids=range(len(GUIDANCE_MISTAKES)))
+def test_check_guidance_describes_what_a_wrong_mix_did(mix, words, capsys):
+    assert not check_guidance(mix)
+    out = capsys.readouterr().out
+    assert "moves away from the class" not in out or "beyond" in out  # never claimed at w = 0
+    missing = [word for word in words if word not in out]
+    assert not missing, f"the hint lacks {missing}: {out}"
 
 
 def test_check_ddim_step(capsys):

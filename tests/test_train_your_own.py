@@ -87,7 +87,10 @@ def test_a_damaged_missing_or_foreign_model_file_is_refused(tmp_path):
     path.write_bytes(bytes(data))
     with pytest.raises(ValueError, match="does not match the listed.*lesson 09"):
         load_own_model(tmp_path)
+    (tmp_path / "empty").mkdir()
     with pytest.raises(ValueError, match="not listed.*missing.*lesson 09"):
+        load_own_model(tmp_path / "empty")
+    with pytest.raises(ValueError, match="folder=.*elsewhere.*no such folder.*lesson 09"):  # not "not listed"
         load_own_model(tmp_path / "elsewhere")
     with pytest.raises(ValueError, match="trainer: the Trainer"):
         save_own_model(trainer.model, tmp_path)

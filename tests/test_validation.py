@@ -33,7 +33,7 @@ BAD_CONFIGS = [
     ({"groups": 0}, ["groups=0", "positive"]),
     ({"attention_resolutions": (12,)}, ["attention_resolutions", "12x12", "[64, 32, 16, 8, 4]"]),
     ({"attention_resolutions": (128,)}, ["attention_resolutions", "128x128"]),
-    ({"attention_resolutions": 16}, ["attention_resolutions=16", "tuple"]),
+    ({"attention_resolutions": 16}, ["attention_resolutions=16", "tuple", "(16,)"]),  # not channel_mults' example
     ({"attention_resolutions": (4,)}, []),  # the bottleneck runs at 4x4: valid
     ({"dropout": 1.0}, ["dropout=1.0", "[0, 1)"]),
     ({"dropout": -0.1}, ["dropout=-0.1"]),

@@ -11,7 +11,7 @@ from unet_lessons.training import NoiseSchedule
 from unet_lessons.unet import UNet
 from unet_lessons.viz.alt_text import alternative_of
 from unet_lessons.viz.generation import class_grid_figure, image_row_figure, quality_figure, trajectory_figure
-from unet_lessons.viz.generation_widgets import record_trajectory, sampler_explorer, trajectory_explorer
+from unet_lessons.viz.generation_widgets import LARGEST_SEED, record_trajectory, sampler_explorer, trajectory_explorer
 
 matplotlib.use("Agg")
 NAMES = ("Cat", "Ankle boot", "T-shirt/top")
@@ -60,6 +60,14 @@ def test_quality_figure_draws_a_line_per_step_count_and_the_real_ceiling():
 def test_image_row_figure_fills_rows():
     fig = image_row_figure(torch.zeros(10, 1, 8, 8), "row", columns=4)
     assert len([ax for ax in fig.axes if ax.images]) == 10 and len(fig.axes) == 12
+    plt.close("all")
+
+
+def test_image_row_figure_labels_each_row():
+    fig = image_row_figure(torch.zeros(10, 1, 8, 8), "dress", columns=4, row_labels=("w = 0", "w = 1", "w = 2"))
+    assert [fig.axes[row * 4].get_ylabel() for row in range(3)] == ["w = 0", "w = 1", "w = 2"]
+    assert [ax.get_ylabel() for ax in fig.axes if ax not in fig.axes[::4]] == [""] * 9
+    assert "3 rows of up to 4, labelled w = 0, w = 1, w = 2." in alternative_of(fig)["alt"]
     plt.close("all")
 
 
@@ -137,3 +145,17 @@ def test_sampler_explorer_offers_no_more_steps_than_the_schedule_has(model):
     assert (steps.value, steps.max) == (10, 10)  # 25 steps of 100 would be more than this schedule has
     assert "image/png" in output.outputs[0]["data"]
     assert sampler_explorer(model, SCHEDULE, NAMES, batch=1).children[1].children[0].max == 50
+
+
+def test_sampler_explorer_draws_with_a_large_seed_and_says_when_a_seed_is_out_of_range(model):
+    explorer = sampler_explorer(model, SCHEDULE, NAMES, batch=1)
+    seed, steps, output = explorer.children[0].children[2], explorer.children[1].children[0], explorer.children[3]
+    steps.value = 2
+    seed.value = 10**12  # was clamped to 9999 without a word
+    assert seed.value == 10**12 and "image/png" in output.outputs[0]["data"]
+    assert "seed 1000000000000" in str(output.outputs[0]["metadata"])  # the figure's title: the seed typed
+    for bad in (-1, LARGEST_SEED + 1):
+        seed.value = bad
+        assert seed.value == bad and output.outputs[0]["output_type"] == "stream"
+        assert f"seed={bad} is out of range" in output.outputs[0]["text"]
+        assert "from 0 to 9,007,199,254,740,991" in output.outputs[0]["text"]

@@ -148,12 +148,13 @@ def _check_types(config: UNetConfig) -> None:
         value = getattr(config, name)
         if isinstance(value, bool) or not isinstance(value, int):
             raise ValueError(f"{name}={value!r}: must be an int, got {type(value).__name__}.")
-    for name in ("channel_mults", "attention_resolutions"):
+    for name, example in (("channel_mults", "(1, 2, 2, 4)"), ("attention_resolutions", "(16, 8)")):
         value = getattr(config, name)
         if not isinstance(value, tuple):
-            raise ValueError(
-                f"{name}={value!r}: must be a tuple of ints such as (1, 2, 2, 4), got {type(value).__name__}."
-            )
+            if name == "attention_resolutions" and isinstance(value, int) and not isinstance(value, bool):
+                example = f"({value},)"  # the usual slip: (16) is just 16 in Python; a one-entry tuple needs a comma
+            raise ValueError(f"{name}={value!r}: must be a tuple of ints such as {example}, got "
+                             f"{type(value).__name__}.")
         for item in value:
             if isinstance(item, bool) or not isinstance(item, int):
                 raise ValueError(f"{name}={value!r}: every entry must be an int, got {item!r}.")

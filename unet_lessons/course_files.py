@@ -61,6 +61,9 @@ def read_checked(name: str, folder: Path = ASSETS, remedy: str | None = None) ->
     ships: restore it from git or rebuild it with ``make course-model``.
     """
     path = Path(folder) / name
+    if not Path(folder).is_dir():
+        where = f" (the course's own files are in {ASSETS}, the default)" if remedy is None else f", or {remedy}"
+        raise ValueError(f"folder={str(folder)!r}: no such folder, so it holds no {name}; check the path{where}.")
     remedy = remedy or f"restore it with `git checkout -- {path}` or rebuild it with `make course-model`"
     expected = _listed_digests(Path(folder) / "SHA256SUMS").get(name)
     if expected is None:
@@ -92,15 +95,27 @@ def load_into(module: torch.nn.Module, tensors: dict[str, torch.Tensor], name: s
     module.load_state_dict(tensors)
 
 
+def config_from_header(metadata: dict[str, str], path: Path, remedy: str) -> UNetConfig:
+    """The validated :class:`UNetConfig` in a model file's header, or a ``ValueError`` that names the file (a
+    config that fails :meth:`UNetConfig.validate` says which field, and which file it came from)."""
+    try:
+        return UNetConfig(**json.loads(metadata["config"])).validate()
+    except (KeyError, TypeError, json.JSONDecodeError) as error:
+        raise ValueError(f"{path}: its header has no valid 'config' ({error!r}); {remedy}.") from None
+    except ValueError as error:
+        raise ValueError(f"{path}: the config in its header is not valid: {error} {remedy[0].upper()}{remedy[1:]}.") \
+            from None
+
+
 def load_course_model(folder: Path = ASSETS) -> tuple[UNet, NoiseSchedule, dict[str, str]]:
     """The shipped class-conditional U-Net (its EMA weights, in eval mode), its noise schedule, and how it
     was trained (the file's metadata: data, steps, seed, wall time, commit)."""
     tensors, metadata = read_checked(COURSE_MODEL, folder)
+    config = config_from_header(metadata, Path(folder) / COURSE_MODEL, "rebuild it with `make course-model`")
     try:
-        config = UNetConfig(**json.loads(metadata["config"])).validate()
         schedule = NoiseSchedule.linear(**json.loads(metadata["schedule"]))
     except (KeyError, TypeError, json.JSONDecodeError) as error:
-        raise ValueError(f"{COURSE_MODEL}: its header has no valid 'config' and 'schedule' ({error!r}).") from None
+        raise ValueError(f"{COURSE_MODEL}: its header has no valid 'schedule' ({error!r}).") from None
     if config.num_classes is None:
         raise ValueError(f"{COURSE_MODEL}: its config has num_classes=None; the course model is class-conditional.")
     model = UNet(config)

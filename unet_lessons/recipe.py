@@ -32,8 +32,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from unet_lessons.configs import UNetConfig
-from unet_lessons.course_files import load_into, load_training_subset, read_checked, write_checked
+from unet_lessons.course_files import (config_from_header, load_into, load_training_subset, read_checked,
+                                       write_checked)
 from unet_lessons.data import load_fashion_mnist
 from unet_lessons.training import NoiseSchedule, check_count, check_images, drop_labels
 from unet_lessons.unet import UNet
@@ -515,12 +515,12 @@ def load_own_model(folder: str | Path) -> tuple[NoisePredictor, NoiseSchedule, d
     noise predictor for lesson 08's samplers and explorers, its schedule, and its header."""
     remedy = "train and save it again with lesson 09 (save_own_model(trainer, folder))"
     tensors, metadata = read_checked(OWN_MODEL, Path(folder), remedy)
+    config = config_from_header(metadata, Path(folder) / OWN_MODEL, remedy)
     try:
-        config = UNetConfig(**json.loads(metadata["config"])).validate()
         target = metadata["target"]
         schedule = NoiseSchedule(*(tensors.pop(f"schedule.{name}") for name in _SCHEDULE_TENSORS))
-    except (KeyError, TypeError, json.JSONDecodeError) as error:
-        raise ValueError(f"{Path(folder) / OWN_MODEL}: its header has no valid 'config', 'target' and schedule "
+    except (KeyError, TypeError) as error:
+        raise ValueError(f"{Path(folder) / OWN_MODEL}: its header has no valid 'target' and schedule "
                          f"({error!r}); {remedy}.") from None
     lengths = {tuple(getattr(schedule, name).shape) for name in _SCHEDULE_TENSORS}
     if len(lengths) != 1 or len(next(iter(lengths))) != 1 or next(iter(lengths))[0] < 2:

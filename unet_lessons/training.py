@@ -105,6 +105,16 @@ def check_images(images, argument: str) -> None:
                          "For one image use image[None]; for uint8 pixels, pixels.float() / 127.5 - 1.")
 
 
+def check_image_range(images: torch.Tensor, argument: str) -> None:
+    """A ``ValueError`` naming ``argument`` unless every value of ``images`` lies in [-1, 1], the range the model
+    is trained in (clean training images; noisy ``x_t`` legitimately leave it and are not checked with this)."""
+    low, high = images.min().item(), images.max().item()
+    if low < -1 or high > 1:
+        raise ValueError(f"{argument} must lie in [-1, 1], the range a diffusion model trains in; got values from "
+                         f"{low:g} to {high:g}. For uint8 pixels use to_model_images(pixels) (pixels / 127.5 - 1); "
+                         "for images in [0, 1], images * 2 - 1.")
+
+
 def check_count(value, argument: str, minimum: int) -> None:
     """A ``ValueError`` naming ``argument`` unless ``value`` is an int >= ``minimum`` (steps, batch sizes)."""
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
@@ -158,7 +168,7 @@ def train(model: nn.Module, images: torch.Tensor, schedule: NoiseSchedule, steps
         model: the U-Net (trained in place).
         images: [N, C, H, W] training images in [-1, 1].
         schedule: the noise schedule.
-        steps: optimisation steps.
+        steps: optimisation steps (at least 1).
         batch_size: images per step.
         lr: Adam learning rate.
         warmup_steps: the learning rate rises linearly from lr / warmup_steps to lr over this many steps
@@ -172,7 +182,7 @@ def train(model: nn.Module, images: torch.Tensor, schedule: NoiseSchedule, steps
         generator: continue with this generator (``seed`` is then unused); default one seeded with ``seed``.
     """
     check_images(images, "images")
-    check_count(steps, "steps", 0)
+    check_count(steps, "steps", 1)  # zero steps would train nothing and return no losses
     check_count(batch_size, "batch_size", 1)
     check_count(warmup_steps, "warmup_steps", 0)
     if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0:
@@ -183,6 +193,7 @@ def train(model: nn.Module, images: torch.Tensor, schedule: NoiseSchedule, steps
             raise ValueError(f"labels must hold one class label per image, shape [{len(images)}]; got {got}.")
         model.check_labels(labels, len(images))  # a conditional model, integer labels in range
         _check_label_dropout(label_dropout)
+    check_image_range(images, "images")  # last: it reads every value, the checks above only arguments
     generator = generator if generator is not None else torch.Generator().manual_seed(seed)
     optimizer = optimizer if optimizer is not None else torch.optim.Adam(model.parameters(), lr=lr)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: min(1.0, (step + 1) / max(1, warmup_steps)))
@@ -225,6 +236,7 @@ def train_and_evaluate(model: nn.Module, images: torch.Tensor, held_out_images: 
     """
     if evaluate_every < 1:
         raise ValueError(f"evaluate_every={evaluate_every}: evaluate at least every step (>= 1).")
+    check_count(steps, "steps", 1)  # before the held-out loss is measured, as train() would refuse it
     held_out = {0: evaluate_loss(model, held_out_images, schedule)}
 
     def after_step(step: int, loss: float) -> None:

@@ -273,7 +273,7 @@ class UNet(nn.Module):
         return y
 
     def _check_inputs(self, x: torch.Tensor, t) -> torch.Tensor:
-        """Raise a readable ValueError for a badly shaped x or t; return t as a [batch] tensor."""
+        """Raise a readable ValueError for a badly shaped or typed x or t; return t as a [batch] tensor."""
         config = self.config
         if not isinstance(x, torch.Tensor) or x.dim() != 4:
             shape = list(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
@@ -281,6 +281,13 @@ class UNet(nn.Module):
                 f"x must be a 4-D tensor [batch, channels, height, width]; got {shape}. "
                 "For a single image use x[None] (or x.unsqueeze(0))."
             )
+        weights = self.init_conv.weight.dtype
+        if not x.dtype.is_floating_point:
+            raise ValueError(f"x must be a float tensor of images in [-1, 1]; got {x.dtype}. For uint8 pixels use "
+                             "to_model_images(pixels) or pixels.float() / 127.5 - 1.")
+        if x.dtype != weights and not torch.is_autocast_enabled(x.device.type):
+            raise ValueError(f"x is {x.dtype} but this UNet's weights are {weights}; convert the input with "
+                             f"x.to({weights}) (or the model with model.to({x.dtype})).")
         batch, channels, height, width = x.shape
         if channels != config.in_channels:
             raise ValueError(

@@ -40,27 +40,68 @@ def check_predict_x0(function: Callable, schedule: NoiseSchedule | None = None) 
                              "abar_t = schedule.alpha_bars[t][:, None, None, None] (one per image, broadcast).")
 
 
+# Classifier-free guidance mixes learners write instead of eps_uncond + w * (eps_cond - eps_uncond), with what each
+# does, so a hint names the learner's formula rather than guessing from one scale. Both of the first two give the
+# conditional prediction at w = 0.
+_GUIDANCE_MISTAKES = (
+    (lambda uncond, cond, w: (1 - w) * cond + w * uncond,
+     "Yours is the mix with eps_cond and eps_uncond swapped, eps_cond + w * (eps_uncond - eps_cond) (the same as "
+     "(1 - w) * eps_cond + w * eps_uncond): it gives the conditional prediction at w = 0, the unconditional one at "
+     "w = 1, and moves away from the class beyond. Start from eps_uncond and step towards eps_cond."),
+    (lambda uncond, cond, w: cond + w * (cond - uncond),
+     "Yours is eps_cond + w * (eps_cond - eps_uncond), the convention where w counts only the extra push: it gives "
+     "the conditional prediction at w = 0, and its w = 1 is this course's w = 2. Here w = 0 must ignore the label: "
+     "start from eps_uncond, eps_uncond + w * (eps_cond - eps_uncond)."),
+    (lambda uncond, cond, w: uncond + w * cond,
+     "Yours adds w * eps_cond to eps_uncond: at w = 1 that is both predictions summed, not the conditional one. "
+     "Guidance steps along the difference the label makes: eps_uncond + w * (eps_cond - eps_uncond)."),
+    (lambda uncond, cond, w: (uncond + w * cond) / (1 + w),
+     "Yours is a weighted average, (eps_uncond + w * eps_cond) / (1 + w): it never reaches the conditional "
+     "prediction and can never go past it. Guidance extrapolates: eps_uncond + w * (eps_cond - eps_uncond)."),
+)
+
+
+def _what_it_gave(result: torch.Tensor, eps_uncond: torch.Tensor, eps_cond: torch.Tensor) -> str:
+    """Name the learner's tensor when it is one of the two predictions."""
+    if torch.allclose(result, eps_uncond, atol=1e-6):
+        return "the unconditional prediction (eps_uncond)"
+    if torch.allclose(result, eps_cond, atol=1e-6):
+        return "the conditional prediction (eps_cond)"
+    return "neither prediction"
+
+
 def check_guidance(function: Callable) -> bool:
-    """The learner's ``function(eps_uncond, eps_cond, w)`` must give classifier-free guidance's mix."""
+    """The learner's ``function(eps_uncond, eps_cond, w)`` must give classifier-free guidance's mix.
+
+    It runs at w = 0, 1 and 3; a wrong answer is matched against the usual wrong formulas (swapped predictions,
+    the other convention for w, a sum, an average), and the hint names what the learner's code computed.
+    """
     generator = torch.Generator().manual_seed(1)
     eps_uncond, eps_cond = torch.randn((2, 3, 1, 4, 4), generator=generator)
-    for w in (0.0, 1.0, 3.0):
+    scales = (0.0, 1.0, 3.0)
+    results = []
+    for w in scales:
         ok, result = run_learner_code(function, eps_uncond.clone(), eps_cond.clone(), w)
         if not ok:
             return False
         problem = tensor_problem(result, eps_cond.shape, _SHAPE_HINT)
         if problem:
             return report(False, "", problem)
-        if not torch.allclose(result, eps_uncond + w * (eps_cond - eps_uncond), atol=1e-6):
-            swapped = eps_cond + w * (eps_uncond - eps_cond)
-            if torch.allclose(result, swapped, atol=1e-6):
-                return report(False, "", f"At w = {w:g} yours moves away from the class: start from the "
-                                         "unconditional prediction and step towards the conditional one.")
-            expected = "the unconditional prediction" if w == 0 else "the conditional prediction" if w == 1 else \
-                "eps_uncond + w * (eps_cond - eps_uncond)"
-            return report(False, "", f"At w = {w:g} the mix should be {expected}.")
-    return report(True, "Your mix gives the unconditional prediction at w = 0, the conditional one at w = 1, "
-                        "and goes past it at w = 3.", "")
+        results.append(result.detach())
+    wrong = [(w, result) for w, result in zip(scales, results)
+             if not torch.allclose(result, eps_uncond + w * (eps_cond - eps_uncond), atol=1e-6)]
+    if not wrong:
+        return report(True, "Your mix gives the unconditional prediction at w = 0, the conditional one at w = 1, "
+                            "and goes past it at w = 3.", "")
+    for mistake, hint in _GUIDANCE_MISTAKES:
+        if all(torch.allclose(result, mistake(eps_uncond, eps_cond, w), atol=1e-6)
+               for w, result in zip(scales, results)):
+            return report(False, "", hint)
+    w, result = wrong[0]
+    expected = ("the unconditional prediction (eps_uncond)" if w == 0 else "the conditional prediction (eps_cond)"
+                if w == 1 else "eps_uncond + 3 * (eps_cond - eps_uncond), past the conditional prediction")
+    return report(False, "", f"At w = {w:g} yours gives {_what_it_gave(result, eps_uncond, eps_cond)}; it should give "
+                             f"{expected}. The mix: eps_uncond + w * (eps_cond - eps_uncond).")
 
 
 def check_ddim_step(function: Callable, schedule: NoiseSchedule | None = None) -> bool:

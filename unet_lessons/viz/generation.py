@@ -131,17 +131,29 @@ def _percent(share: float) -> str:
     return f"{100 * share:.1f}%"
 
 
-def image_row_figure(images: torch.Tensor, title: str, columns: int = 8) -> Figure:
-    """Greyscale images [N, 1, H, W] in [-1, 1], ``columns`` per row, under a title."""
+def image_row_figure(images: torch.Tensor, title: str, columns: int = 8,
+                     row_labels: tuple[str, ...] | None = None) -> Figure:
+    """Greyscale images [N, 1, H, W] in [-1, 1], ``columns`` per row, under a title.
+
+    ``row_labels``: one label per row, written left of it (e.g. the guidance scale each row was drawn at).
+    """
     check_images(images, "images")
     rows = -(-len(images) // columns)  # ceiling division
-    fig, axes = plt.subplots(rows, columns, figsize=(1.3 * columns, 1.3 * rows + 0.7), squeeze=False)
+    if row_labels is not None and (isinstance(row_labels, str) or len(row_labels) != rows):
+        got = f"{len(row_labels)} labels" if not isinstance(row_labels, str) else "a string"
+        raise ValueError(f"row_labels: one label per row, {rows} for {len(images)} images in rows of {columns}; "
+                         f"got {got}.")
+    fig, axes = plt.subplots(rows, columns, figsize=(1.3 * columns + (0.9 if row_labels else 0), 1.3 * rows + 0.7),
+                             squeeze=False)
     for index, ax in enumerate(axes.flat):
         if index < len(images):
             show_image(ax, images[index])
         else:
             ax.axis("off")
+    for ax, label in zip(axes[:, 0], row_labels or ()):
+        ax.set_ylabel(label, fontsize=14, rotation=0, ha="right", va="center")
     fig.suptitle(title, fontsize=16)
     fig.tight_layout()
+    labelled = f", labelled {', '.join(row_labels)}" if row_labels else ""
     return describe(fig, f"A grid of {len(images)} greyscale {format_image_size(images)} images, "
-                         f"{counted(rows, 'row')} of up to {columns}.{titled(title)}")
+                         f"{counted(rows, 'row')} of up to {columns}{labelled}.{titled(title)}")

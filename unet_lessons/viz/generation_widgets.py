@@ -18,6 +18,9 @@ from unet_lessons.viz.generation import image_row_figure, trajectory_figure
 from unet_lessons.viz.widgets import redraw
 
 _STYLE = {"description_width": "initial"}
+# The sampler explorer's seed box takes any seed a browser holds exactly (a JavaScript number is a float64):
+# a larger one would reach the kernel rounded, a different seed than the one typed.
+LARGEST_SEED = 2**53 - 1
 
 
 def _check_class(model: nn.Module, schedule: NoiseSchedule, label: int) -> None:
@@ -101,12 +104,14 @@ def sampler_explorer(model: nn.Module, schedule: NoiseSchedule, class_names: tup
                               continuous_update=False, style=_STYLE)
     guidance = widgets.FloatSlider(value=2.0, min=0.0, max=8.0, step=0.5, description="guidance w",
                                    continuous_update=False, style=_STYLE)
-    seed = widgets.BoundedIntText(value=0, min=0, max=9999, description="seed", style=_STYLE,
-                                  layout=widgets.Layout(width="160px"))
+    seed = widgets.IntText(value=0, description="seed", style=_STYLE, layout=widgets.Layout(width="220px"))
     progress = widgets.IntProgress(value=0, min=0, max=steps.value, description="sampling", style=_STYLE)
     output = widgets.Output()
 
     def build():
+        if not 0 <= seed.value <= LARGEST_SEED:  # said in the widget, never clamped to another seed unseen
+            raise ValueError(f"seed={seed.value} is out of range: a whole number from 0 to {LARGEST_SEED:,} "
+                             "(2**53 - 1, the largest a browser holds exactly), e.g. 0, 1 or 2024.")
         if sampler.value == "ancestral" and eta.value != 0:
             raise ValueError(f"eta={eta.value:g} applies to DDIM only (the ancestral sampler always adds its own "
                              "fresh noise): set eta to 0 or choose DDIM.")
