@@ -278,3 +278,11 @@ def test_unet_mistakes(capsys, mistake, expected):
 def test_a_unet_forward_without_y_is_told_the_signature(capsys):
     assert not check_unet_forward(lambda model, x, t: unet_solution(model, x, t))
     assert "my_unet_forward(model, x, t, y)" in capsys.readouterr().out
+
+
+def test_an_unwritten_decoder_inside_the_unet_is_named(capsys):
+    def unwritten(decoder, h, skips, time_emb):
+        raise NotImplementedError()  # what nbgrader's student version leaves in the decoder exercise
+
+    assert not check_unet_forward(forward_with(decoder=unwritten))
+    assert "NotImplementedError" in (out := capsys.readouterr().out) and "my_decoder_forward" in out
