@@ -1,5 +1,6 @@
 """Lesson 01 builders: the GroupNorm statistics figure, the ResBlock report and the ResBlock output figure."""
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -69,7 +70,7 @@ def test_resblock_output_figure_splits_the_output_into_shortcut_and_branch():
     assert {trace.coloraxis for trace in fig.data} == {"coloraxis"}  # one shared scale, so colours compare
     assert fig.layout.coloraxis.colorbar.title.text == "value"
     assert fig.layout.coloraxis.colorscale[0][1] == "#440154"  # viridis, colour-blind safe
-    shortcut, branch, output = (torch.tensor([trace.z for trace in fig.data[row * 3:row * 3 + 3]]) for row in range(3))
+    shortcut, branch, output = (torch.as_tensor(np.stack([trace.z for trace in fig.data[row * 3:row * 3 + 3]])) for row in range(3))
     assert shortcut.shape == (3, 16, 16)
     assert torch.allclose(shortcut + branch, output, atol=1e-3)  # the rows add up, as the block does
     block, x, expected = run_resblock(32, 64, 8, photo, time_emb_dim=64)

@@ -118,9 +118,9 @@ def resblock_output_figure(in_channels: int, out_channels: int, groups: int, ima
     table_rows = []
     for row, (label, tensor) in enumerate(rows, start=1):
         for channel in range(count):
-            values = tensor[0, channel]
+            values = tensor[0, channel]  # float32, stored by plotly as base64 (4 bytes a pixel)
             fig.add_trace(go.Heatmap(
-                z=[rounded(line) for line in values.tolist()], coloraxis="coloraxis", name=f"{label}, channel {channel}",
+                z=values.numpy(), coloraxis="coloraxis", name=f"{label}, channel {channel}",
                 hovertemplate=f"{label}<br>channel {channel}, x %{{x}}, y %{{y}}: %{{z:.3f}}<extra></extra>",
             ), row=row, col=channel + 1)
             table_rows.append((label, channel, *(format_value(v.item()) for v in (values.min(), values.mean(),
