@@ -34,6 +34,16 @@ def test_feature_map_grid_draws_one_panel_per_channel():
     fig = feature_map_grid(torch.randn(1, 10, 8, 8), num_channels=12, columns=4, title="t")
     panels = [ax for ax in fig.axes if ax.images]
     assert len(panels) == 10
+    assert len(fig.axes) == 12 + 10  # every panel that shows a channel has its colour bar
+
+
+def test_feature_map_grid_colour_bars_span_each_channels_values():
+    features = torch.randn(1, 3, 8, 8, generator=torch.Generator().manual_seed(0)) * torch.tensor([1.0, 5.0, 0.1])[:, None, None]
+    fig = feature_map_grid(features, num_channels=3, columns=3)
+    for channel, ax in zip(features[0], (ax for ax in fig.axes if ax.images)):
+        image = ax.images[0]
+        assert image.colorbar is not None and image.get_cmap().name == "viridis"
+        assert image.get_clim() == pytest.approx((channel.min().item(), channel.max().item()))
     with pytest.raises(ValueError, match="one image"):
         feature_map_grid(torch.randn(2, 4, 8, 8))
 

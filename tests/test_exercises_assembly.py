@@ -1,12 +1,19 @@
 """The checkers of 04_assembly: a right answer passes, a wrong one fails with a hint, an error is caught."""
 
+import pytest
+import torch
+import torch.nn.functional as F
+
 from unet_lessons.analysis import trace_shapes
 from unet_lessons.configs import PRESETS, UNetConfig
 from unet_lessons.exercises.assembly import (
     CHECK_CONFIGS,
     check_bottleneck_shape,
+    check_decoder_forward,
     check_decoder_in_channels,
     check_skip_source,
+    check_unet_forward,
+    forward_check_setup,
     model_bottleneck_shape,
     model_decoder_in_channels,
 )
@@ -107,3 +114,175 @@ def test_skip_source_checker(capsys):
     assert "last-saved first" in capsys.readouterr().out
     assert not check_skip_source(None, None)
     assert "Set skip_row" in capsys.readouterr().out
+
+
+# The forward-pass exercises: the lesson's solution, then each common mistake written as a learner would.
+
+
+def decoder_solution(decoder, h, skips, time_emb):
+    for level in reversed(decoder.levels):  # deepest first
+        h = level.upsample(h)
+        for res_block, attn in zip(level.res_blocks, level.attn_blocks):
+            h = torch.cat([h, skips.pop()], dim=1)
+            h = attn(res_block(h, time_emb))
+    return h
+
+
+def unet_solution(model, x, t, y=None):
+    time_emb = model.time_embed(t)
+    if model.class_embed is not None:
+        time_emb = time_emb + model.class_embed(y)
+    h = model.init_conv(x)
+    h, skips = model.encoder(h, time_emb)
+    h = model.bottleneck(h, time_emb)
+    h = decoder_solution(model.decoder, h, skips, time_emb)
+    return model.out_conv(F.silu(model.out_norm(h)))
+
+
+def decoder_with(concatenate=lambda h, skips: torch.cat([h, skips.pop()], dim=1), block_time_emb=True,
+                 upsample=True, levels=reversed, attention=True):
+    """The solution with one step replaced: how each skip is joined, the ResBlock call, the Upsample, the
+    order of the levels, the attention blocks."""
+
+    def decoder_forward(decoder, h, skips, time_emb):
+        for level in levels(decoder.levels):
+            if upsample:
+                h = level.upsample(h)
+            for res_block, attn in zip(level.res_blocks, level.attn_blocks):
+                h = concatenate(h, skips)
+                h = res_block(h, time_emb) if block_time_emb else res_block(h)
+                h = attn(h) if attention else h
+        return h
+
+    return decoder_forward
+
+
+def test_the_check_model_makes_every_mistake_visible():
+    setup = forward_check_setup()
+    # three resolutions with two skips each, so a skip of the wrong resolution cannot be concatenated
+    assert [list(skip.shape[1:]) for skip in setup.skips] == [[16, 16, 16]] * 2 + [[32, 8, 8]] * 2 + [[32, 4, 4]] * 2
+    assert not torch.equal(setup.time_emb[0], setup.time_emb[1])  # two timesteps: time_emb matters
+    conditional = forward_check_setup(num_classes=3)
+    assert not torch.allclose(conditional.time_emb, conditional.time_emb_without_class)
+
+
+def test_the_solutions_pass(capsys):
+    assert check_decoder_forward(decoder_solution)
+    assert check_unet_forward(unet_solution)
+    assert capsys.readouterr().out.count("✅") == 2
+
+
+def test_the_stubs_are_not_written_yet(capsys):
+    assert not check_decoder_forward(lambda decoder, h, skips, time_emb: None)
+    assert "not written yet" in capsys.readouterr().out
+    assert not check_unet_forward(lambda model, x, t, y=None: None)
+    assert "not written yet" in capsys.readouterr().out
+
+
+def test_skips_taken_first_in_first_out(capsys):
+    fifo = decoder_with(concatenate=lambda h, skips: torch.cat([h, skips.pop(0)], dim=1))
+    assert not check_decoder_forward(fifo)
+    out = capsys.readouterr().out
+    assert "RuntimeError" in out and "first-in-first-out" in out and "got skip 0, saved at 16x16" in out
+    assert "Traceback" not in out
+
+
+def test_a_missing_concatenation(capsys):
+    assert not check_decoder_forward(decoder_with(concatenate=lambda h, skips: h))
+    out = capsys.readouterr().out
+    assert "received h alone, 32 channels" in out and "32 + 32 = 64" in out and "torch.cat" in out
+
+
+def test_time_emb_not_passed(capsys):
+    assert not check_decoder_forward(decoder_with(block_time_emb=False))
+    out = capsys.readouterr().out
+    assert "TypeError" in out and "decoder.levels.2.res_blocks.0 was called without time_emb" in out
+
+
+def test_the_wrong_resolutions_skip(capsys):
+    def skips_by_level_in_saving_order(decoder, h, skips, time_emb):  # level 2 (4x4) gets the 16x16 skips
+        per_level = [skips[i:i + 2] for i in range(0, len(skips), 2)]
+        for level, level_skips in zip(reversed(decoder.levels), per_level):
+            h = level.upsample(h)
+            for res_block, attn in zip(level.res_blocks, level.attn_blocks):
+                h = attn(res_block(torch.cat([h, level_skips.pop()], dim=1), time_emb))
+        return h
+
+    assert not check_decoder_forward(skips_by_level_in_saving_order)
+    assert "You concatenated a 16x16 skip to h at 4x4" in capsys.readouterr().out
+
+
+def test_one_skip_for_two_blocks(capsys):
+    def one_pop_per_level(decoder, h, skips, time_emb):
+        for level in reversed(decoder.levels):
+            h = level.upsample(h)
+            skip = skips.pop()
+            for res_block, attn in zip(level.res_blocks, level.attn_blocks):
+                h = attn(res_block(torch.cat([h, skip], dim=1), time_emb))
+        return h
+
+    assert not check_decoder_forward(one_pop_per_level)
+    assert "got skip 5 (saved at 4x4), but the skip on top of the stack is skip 4" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("mistake, expected", [
+    (dict(concatenate=lambda h, skips: torch.cat([skips.pop(), h], dim=1)), "the skip first and h second"),
+    (dict(upsample=False), "h = level.upsample(h), then concatenates"),
+    (dict(levels=list), "for level in reversed(decoder.levels)"),
+    (dict(attention=False), "After each ResBlock comes its attention block"),
+])
+def test_other_decoder_mistakes(capsys, mistake, expected):
+    assert not check_decoder_forward(decoder_with(**mistake))
+    assert expected in capsys.readouterr().out
+
+
+def test_calling_the_packages_decoder_is_not_writing_it(capsys):
+    assert not check_decoder_forward(lambda decoder, h, skips, time_emb: decoder(h, skips, time_emb))
+    assert "calls the package's decoder(...)" in capsys.readouterr().out
+    assert not check_unet_forward(lambda model, x, t, y=None: model(x, t, y))
+    assert "calls model(...) itself" in capsys.readouterr().out
+
+
+def forward_with(time_emb=lambda model, t, y: model.time_embed(t), init_conv=True, decoder=decoder_solution,
+                 silu=True):
+    """The U-Net solution with one step replaced."""
+
+    def unet_forward(model, x, t, y=None):
+        emb = time_emb(model, t, y)
+        h = model.init_conv(x) if init_conv else x
+        h, skips = model.encoder(h, emb)
+        h = model.bottleneck(h, emb)
+        h = decoder(model.decoder, h, skips, emb)
+        h = model.out_norm(h)
+        return model.out_conv(F.silu(h) if silu else h)
+
+    return unet_forward
+
+
+@pytest.mark.parametrize("mistake, expected", [
+    (dict(time_emb=lambda model, t, y: t), "received the timesteps t themselves"),
+    (dict(), "class-conditional (3 classes, y = [0, 2]) check model: encoder.levels.0.res_blocks.0 received "
+             "time_embed(t) without the class"),
+    (dict(init_conv=False), "starts with h = model.init_conv(x)"),
+    (dict(silu=False), "out_conv(F.silu(out_norm(h)))"),
+    (dict(decoder=decoder_with(concatenate=lambda h, skips: torch.cat([h, skips.pop(0)], dim=1))),
+     "first-in-first-out"),
+    (dict(decoder=lambda decoder, h, skips, time_emb: None), "The decoder did not run"),
+])
+def test_unet_mistakes(capsys, mistake, expected):
+    assert not check_unet_forward(forward_with(**mistake))
+    out = capsys.readouterr().out
+    assert expected in out and "Traceback" not in out
+
+
+def test_a_unet_forward_without_y_is_told_the_signature(capsys):
+    assert not check_unet_forward(lambda model, x, t: unet_solution(model, x, t))
+    assert "my_unet_forward(model, x, t, y)" in capsys.readouterr().out
+
+
+def test_an_unwritten_decoder_inside_the_unet_is_named(capsys):
+    def unwritten(decoder, h, skips, time_emb):
+        raise NotImplementedError()  # what nbgrader's student version leaves in the decoder exercise
+
+    assert not check_unet_forward(forward_with(decoder=unwritten))
+    assert "NotImplementedError" in (out := capsys.readouterr().out) and "my_decoder_forward" in out

@@ -1,5 +1,6 @@
 """The lesson 01 checkers: a right answer passes, a wrong one gets a hint, an exception is caught."""
 
+import pytest
 import torch
 
 from unet_lessons.exercises.resblocks import check_down_up_size, check_group_norm, check_resblock_parameter_count
@@ -38,7 +39,30 @@ def test_group_norm_checker(capsys):
     assert check_group_norm(right)
     assert "✅" in capsys.readouterr().out
     assert not check_group_norm(per_channel)
-    assert "groups=1" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "groups=1" in out and "each channel on its own" in out
+
+
+def test_group_norm_checker_names_the_unbiased_variance(capsys):
+    def unbiased(x, groups, eps):  # torch.var's default divides by n - 1
+        grouped = x.reshape(x.shape[0], groups, -1)
+        return ((grouped - grouped.mean(-1, keepdim=True)) / torch.sqrt(grouped.var(-1, keepdim=True) + eps)).reshape(x.shape)
+
+    assert not check_group_norm(unbiased)
+    out = capsys.readouterr().out
+    assert "unbiased variance" in out and "unbiased=False" in out and "each pixel" not in out
+
+
+@pytest.mark.parametrize("per_pixel", [
+    lambda x, groups, eps: (x - x.mean(1, keepdim=True)) / torch.sqrt(x.var(1, unbiased=False, keepdim=True) + eps),
+    lambda x, groups, eps: (lambda g: ((g - g.mean(2, keepdim=True)) / torch.sqrt(g.var(2, unbiased=False, keepdim=True)
+                                                                                   + eps)).reshape(x.shape))(
+        x.reshape(x.shape[0], groups, -1, *x.shape[2:])),
+], ids=["over all channels", "over the group's channels"])
+def test_group_norm_checker_names_per_pixel_normalization(capsys, per_pixel):
+    assert not check_group_norm(per_pixel)
+    out = capsys.readouterr().out
+    assert "normalized each pixel" in out and "AND all its pixels" in out and "unbiased" not in out
 
 
 def test_down_up_size_checker(capsys):

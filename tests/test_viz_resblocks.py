@@ -1,5 +1,6 @@
-"""Lesson 01 builders: the GroupNorm statistics figure and the ResBlock report."""
+"""Lesson 01 builders: the GroupNorm statistics figure, the ResBlock report and the ResBlock output figure."""
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -9,7 +10,7 @@ from unet_lessons.data import sample_photo
 from unet_lessons.resblock import ResBlock
 from unet_lessons.viz._common import rounded
 from unet_lessons.viz.alt_text import alternative_of
-from unet_lessons.viz.resblocks import group_statistics_figure, resblock_report
+from unet_lessons.viz.resblocks import group_statistics_figure, resblock_output_figure, resblock_report, run_resblock
 
 
 def test_group_statistics_figure_plots_measured_means_and_stds():
@@ -60,3 +61,26 @@ def test_group_statistics_table_stays_short_for_many_groups():
     alternative = alternative_of(fig)
     assert [int(row[0]) for row in alternative["table"]["rows"]] == list(range(0, 128, 3))  # at most 60 rows
     assert "The table lists one group in 3." in alternative["alt"]
+
+
+def test_resblock_output_figure_splits_the_output_into_shortcut_and_branch():
+    photo = sample_photo(16)
+    fig = resblock_output_figure(32, 64, 8, photo, time_emb_dim=64, num_channels=3)
+    assert [trace.type for trace in fig.data] == ["heatmap"] * 9  # 3 rows (shortcut, branch, output) x 3 channels
+    assert {trace.coloraxis for trace in fig.data} == {"coloraxis"}  # one shared scale, so colours compare
+    assert fig.layout.coloraxis.colorbar.title.text == "value"
+    assert fig.layout.coloraxis.colorscale[0][1] == "#440154"  # viridis, colour-blind safe
+    shortcut, branch, output = (torch.as_tensor(np.stack([trace.z for trace in fig.data[row * 3:row * 3 + 3]])) for row in range(3))
+    assert shortcut.shape == (3, 16, 16)
+    assert torch.allclose(shortcut + branch, output, atol=1e-3)  # the rows add up, as the block does
+    block, x, expected = run_resblock(32, 64, 8, photo, time_emb_dim=64)
+    assert torch.allclose(output, expected[0, :3], rtol=1e-3, atol=1e-4)  # the block's real output
+    assert torch.allclose(shortcut, block.shortcut(x)[0, :3].detach(), rtol=1e-3, atol=1e-4)
+    assert "1x1 conv" in fig.data[0].name
+    assert "identity" in resblock_output_figure(32, 32, 8, photo, time_emb_dim=64).data[0].name
+    alternative = alternative_of(fig)
+    assert "ResBlock(32, 64, groups=8)" in alternative["alt"] and len(alternative["table"]["rows"]) == 9
+
+
+def test_resblock_output_figure_shows_at_most_out_channels():
+    assert len(resblock_output_figure(16, 16, 4, sample_photo(16), num_channels=20).data) == 3 * 16

@@ -15,9 +15,11 @@ def _plotly_figures(output):
 
 
 def test_resblock_explorer_updates_and_shows_errors():
+    use_course_style()  # plotly's renderer: the figure as its JSON mimetype
     explorer = resblock_explorer(sample_photo(16))
     (in_control, out_control, groups_control), output = explorer.children[0].children, explorer.children[1]
     assert "1x1 conv" in _text(output)
+    assert len(_plotly_figures(output)) == 1  # the output split into shortcut and branch, beside the text
     out_control.value = 64
     assert "shortcut: identity" in _text(output)
     in_control.value = 24
@@ -25,6 +27,7 @@ def test_resblock_explorer_updates_and_shows_errors():
     assert "groups=8 fits both" in _text(output)  # a value the groups menu offers, and it works:
     groups_control.value = 8
     assert "⚠️" not in _text(output) and "in_channels=24" in _text(output)
+    assert "ResBlock(24 → 64, groups=8)" in str(_plotly_figures(output)[0]["data"]["application/vnd.plotly.v1+json"]["layout"]["title"])
 
 
 def test_init_explorer_redraws_and_needs_a_scheme(tiny_config):

@@ -45,9 +45,41 @@ def check_resblock_parameter_count(function: Callable[[int, int, int], int]) -> 
     return report(True, f"Your formula matches count_parameters for all {len(_RESBLOCK_CASES)} blocks.", "")
 
 
+def _group_norm_mistakes(x: torch.Tensor, groups: int, eps: float) -> dict[str, torch.Tensor]:
+    """What common wrong versions of GroupNorm give on ``x``, with the hint each one deserves."""
+    batch, channels, height, width = x.shape
+    grouped = x.reshape(batch, groups, -1)
+    centred = grouped - grouped.mean(-1, keepdim=True)
+    unbiased = centred / torch.sqrt(grouped.var(-1, unbiased=True, keepdim=True) + eps)  # divides by n - 1
+    per_pixel = x.reshape(batch, groups, channels // groups, height, width)  # each group's channels, pixel by pixel
+    per_pixel = ((per_pixel - per_pixel.mean(2, keepdim=True))
+                 / torch.sqrt(per_pixel.var(2, unbiased=False, keepdim=True) + eps))
+    across_channels = (x - x.mean(1, keepdim=True)) / torch.sqrt(x.var(1, unbiased=False, keepdim=True) + eps)
+    per_channel = (x - x.mean((2, 3), keepdim=True)) / torch.sqrt(x.var((2, 3), unbiased=False, keepdim=True) + eps)
+    pixels = f"{channels // groups} channels x {height * width} pixels = {channels // groups * height * width} values"
+    return {
+        ("You used the unbiased variance (torch.var's default, dividing by n - 1). GroupNorm divides by n: "
+         "var(dim=-1, unbiased=False), or correction=0. The two differ little for a big group, but they differ."):
+            unbiased.reshape(x.shape),
+        (f"You normalized each pixel on its own, over the channels at that pixel. GroupNorm takes one mean and "
+         f"one variance per group over its channels AND all its pixels (here {pixels}): reshape to "
+         "[batch, groups, -1] and reduce over the last axis."): per_pixel.reshape(x.shape),
+        ("You normalized each pixel over all the channels at that pixel. GroupNorm takes one mean and one variance "
+         f"per group over its channels AND all its pixels (here {pixels}): reshape to [batch, groups, -1] and "
+         "reduce over the last axis."): across_channels,
+        ("You normalized each channel on its own (that is InstanceNorm, GroupNorm with one channel per group). "
+         f"With {groups} group(s) the group's {channels // groups} channels share one mean and one variance: "
+         "reshape to [batch, groups, -1]."): per_channel,
+    }
+
+
 def check_group_norm(function: Callable[[torch.Tensor, int, float], torch.Tensor]) -> bool:
     """The learner's ``function(x, groups, eps)`` must equal ``F.group_norm(x, groups, eps=eps)`` (no scale
-    or shift), on random feature maps with 1, 4 and 8 groups."""
+    or shift), on random feature maps with 1, 4 and 8 groups.
+
+    Four wrong versions get their own hint: the unbiased variance, normalizing each pixel over its group's
+    channels or over all channels, and normalizing each channel on its own.
+    """
     generator = torch.Generator().manual_seed(0)
     for groups in (1, 4, 8):
         x = torch.randn(2, 8, 5, 5, generator=generator) * 3 + 1  # mean 1, std 3: normalization must show
@@ -58,6 +90,9 @@ def check_group_norm(function: Callable[[torch.Tensor, int, float], torch.Tensor
         if problem:
             return report(False, "", problem)
         if not torch.allclose(result, F.group_norm(x, groups, eps=1e-5), atol=1e-4):
+            for hint, wrong in _group_norm_mistakes(x, groups, 1e-5).items():
+                if torch.allclose(result, wrong, atol=1e-4):
+                    return report(False, "", f"The values differ with groups={groups}. {hint}")
             return report(False, "", f"The values differ with groups={groups}. Reshape to "
                                      "[batch, groups, -1] so that each group's channels AND pixels are "
                                      "normalized together, subtract the mean, divide by sqrt(var + eps) "

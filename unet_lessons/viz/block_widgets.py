@@ -12,7 +12,7 @@ from unet_lessons.resblock import ResBlock
 from unet_lessons.time_embedding import TimeEmbedding, embedding_frequencies
 from unet_lessons.viz._common import check_one_image
 from unet_lessons.viz.attention_maps import attention_map_figure, check_attention_inputs
-from unet_lessons.viz.resblocks import resblock_report
+from unet_lessons.viz.resblocks import resblock_output_figure, resblock_report
 from unet_lessons.viz.time_embedding import embedding_vector_figure, time_response_figure
 from unet_lessons.viz.widgets import redraw
 
@@ -25,7 +25,8 @@ _GROUP_CHOICES = [1, 2, 4, 8, 16, 32]
 def resblock_explorer(image: torch.Tensor, in_channels: int = 64, out_channels: int = 128,
                       groups: int = 32) -> widgets.VBox:
     """Pick a ResBlock's channels and groups; see its shortcut, its parameters term by term and its
-    output on ``image`` (text from :func:`unet_lessons.viz.resblocks.resblock_report`).
+    output on ``image`` (text from :func:`unet_lessons.viz.resblocks.resblock_report`), and the output's first
+    channels split into shortcut and branch (:func:`unet_lessons.viz.resblocks.resblock_output_figure`).
 
     Channels that ``groups`` does not divide show ResBlock's ``ValueError`` message in the widget.
 
@@ -47,7 +48,8 @@ def resblock_explorer(image: torch.Tensor, in_channels: int = 64, out_channels: 
     output = widgets.Output()
 
     def update(_=None):
-        redraw(output, lambda: resblock_report(in_control.value, out_control.value, groups_control.value, image))
+        choice = (in_control.value, out_control.value, groups_control.value, image)
+        redraw(output, lambda: [resblock_report(*choice), resblock_output_figure(*choice)])
 
     for control in (in_control, out_control, groups_control):
         control.observe(update, names="value")

@@ -1,7 +1,8 @@
 """What a ResBlock does to a real feature map, and what it costs in parameters (lesson 01).
 
 ``group_statistics_figure`` measures GroupNorm's effect; ``resblock_report`` builds one ResBlock, runs
-the course photo through it and describes the result in text (the explorer prints it).
+the course photo through it and describes the result in text, and ``resblock_output_figure`` draws what the
+same block does to the photo's features: its shortcut, its branch and their sum (the explorer shows both).
 """
 
 import math
@@ -14,9 +15,9 @@ from torch import nn
 from unet_lessons.analysis import count_parameters
 from unet_lessons.resblock import ResBlock, group_statistics, resblock_parameter_terms
 from unet_lessons.time_embedding import sinusoidal_embedding
-from unet_lessons.viz._common import format_shape, rounded
+from unet_lessons.viz._common import format_shape, format_value, rounded
 from unet_lessons.viz.alt_text import DataTable, describe, table
-from unet_lessons.viz.style import PALETTE
+from unet_lessons.viz.style import CONTINUOUS_SCALE, PALETTE
 
 MAX_TABLE_ROWS = 60  # the figure's table lists every group up to this many, else every k-th one
 
@@ -80,6 +81,71 @@ def _three_decimals(value: float) -> str:
     return "0.000" if text == "-0.000" else text
 
 
+def run_resblock(in_channels: int, out_channels: int, groups: int, image: torch.Tensor, time_emb_dim: int = 256,
+                 timestep: int = 100, seed: int = 0) -> tuple[ResBlock, torch.Tensor, torch.Tensor]:
+    """The seeded ResBlock of :func:`resblock_report` and :func:`resblock_output_figure` run on ``image``:
+    ``(block, x, output)`` with ``x`` the block's input, the photo through a seeded 3x3 conv ``3 -> in_channels``.
+    """
+    torch.manual_seed(seed)
+    init_conv = nn.Conv2d(3, in_channels, kernel_size=3, padding=1)
+    block = ResBlock(in_channels, out_channels, time_emb_dim, groups=groups).eval()
+    with torch.no_grad():
+        x = init_conv(image)  # [1, 3, H, W] -> [1, C_in, H, W]
+        output = block(x, sinusoidal_embedding(torch.tensor([timestep]), time_emb_dim))
+    return block, x, output
+
+
+def resblock_output_figure(in_channels: int, out_channels: int, groups: int, image: torch.Tensor,
+                           time_emb_dim: int = 256, timestep: int = 100, seed: int = 0,
+                           num_channels: int = 3) -> go.Figure:
+    """What the ResBlock of :func:`resblock_report` does to the photo: for its first ``num_channels`` output
+    channels, the shortcut's contribution ``shortcut(x)``, the branch's (convs and time shift) and their sum,
+    the block's output, as heatmaps on one shared colour scale, so the three rows compare by colour.
+
+    Args:
+        in_channels, out_channels, groups, image, time_emb_dim, timestep, seed: as in :func:`resblock_report`.
+        num_channels: output channels shown, one column each (at most ``out_channels``).
+    """
+    block, x, output = run_resblock(in_channels, out_channels, groups, image, time_emb_dim, timestep, seed)
+    with torch.no_grad():
+        shortcut = block.shortcut(x)
+    count = min(num_channels, out_channels)
+    kind = "1x1 conv" if isinstance(block.shortcut, nn.Conv2d) else "identity"
+    rows = ((f"shortcut(x) ({kind})", shortcut), ("branch: output - shortcut", output - shortcut),
+            ("output = sum", output))
+    fig = make_subplots(rows=len(rows), cols=count, horizontal_spacing=0.03, vertical_spacing=0.06,
+                        column_titles=[f"output channel {c}" for c in range(count)])
+    table_rows = []
+    for row, (label, tensor) in enumerate(rows, start=1):
+        for channel in range(count):
+            values = tensor[0, channel]  # float32, stored by plotly as base64 (4 bytes a pixel)
+            fig.add_trace(go.Heatmap(
+                z=values.numpy(), coloraxis="coloraxis", name=f"{label}, channel {channel}",
+                hovertemplate=f"{label}<br>channel {channel}, x %{{x}}, y %{{y}}: %{{z:.3f}}<extra></extra>",
+            ), row=row, col=channel + 1)
+            table_rows.append((label, channel, *(format_value(v.item()) for v in (values.min(), values.mean(),
+                                                                                   values.max()))))
+        fig.update_yaxes(title=label.split(" (")[0].split(":")[0], row=row, col=1)
+    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
+    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, autorange="reversed")
+    for row in range(1, len(rows) + 1):  # square pixels
+        for col in range(1, count + 1):
+            fig.update_yaxes(scaleanchor=f"x{'' if (row - 1) * count + col == 1 else (row - 1) * count + col}",
+                             row=row, col=col)
+    shown = torch.stack([tensor[0, :count] for _, tensor in rows])
+    low, high = shown.min().item(), shown.max().item()
+    fig.update_layout(
+        title=f"ResBlock({in_channels} → {out_channels}, groups={groups}) on the photo: output = shortcut(x) + branch",
+        coloraxis=dict(colorscale=CONTINUOUS_SCALE, colorbar=dict(title="value")),
+        height=250 * len(rows) + 120, width=230 * count + 220, margin=dict(t=110, l=90),
+    )
+    alt = (f"Heatmaps, {len(rows)} rows by {count} columns: for the first {count} output channels of "
+           f"ResBlock({in_channels}, {out_channels}, groups={groups}) on the {format_shape(tuple(image.shape))} photo, "
+           f"the shortcut's contribution ({kind}), the branch (output minus shortcut) and the output, on one shared "
+           f"colour scale from {format_value(low)} to {format_value(high)}.")
+    return describe(fig, alt, table(("row", "channel", "min", "mean", "max"), table_rows))
+
+
 def resblock_report(in_channels: int, out_channels: int, groups: int, image: torch.Tensor,
                     time_emb_dim: int = 256, timestep: int = 100, seed: int = 0) -> str:
     """Build ``ResBlock(in_channels, out_channels, time_emb_dim, groups=groups)``, run a photo through it,
@@ -98,11 +164,7 @@ def resblock_report(in_channels: int, out_channels: int, groups: int, image: tor
         timestep: the timestep whose embedding the block hears.
         seed: seeds the conv and the block's weights.
     """
-    torch.manual_seed(seed)
-    init_conv = nn.Conv2d(3, in_channels, kernel_size=3, padding=1)
-    block = ResBlock(in_channels, out_channels, time_emb_dim, groups=groups).eval()
-    with torch.no_grad():
-        output = block(init_conv(image), sinusoidal_embedding(torch.tensor([timestep]), time_emb_dim))
+    block, _, output = run_resblock(in_channels, out_channels, groups, image, time_emb_dim, timestep, seed)
 
     if isinstance(block.shortcut, nn.Conv2d):
         shortcut = f"1x1 conv ({in_channels} -> {out_channels} channels: the sum needs equal channels)"
