@@ -25,11 +25,11 @@ from unet_lessons.unet import UNet
 
 # The schemes the lessons compare, and how the figures label them. "zero_output" is the control that
 # separates the chapter's two changes: PyTorch's default body with only the output conv zeroed.
-INIT_SCHEMES = {
+INIT_SCHEMES = {  # labels short enough for one legend row on a 1280x720 slide
     "pytorch_default": "PyTorch default",
-    "zero_output": "PyTorch default + zero output conv",
-    "chapter": "chapter (zero output conv)",
-    "zero_residual": "chapter + zero residual branches",
+    "zero_output": "default + zero output",
+    "chapter": "chapter (zero output)",
+    "zero_residual": "chapter + zero residuals",
 }
 
 SCHEDULE = NoiseSchedule.linear()  # DDPM's: beta from 1e-4 to 0.02 over 1000 steps
