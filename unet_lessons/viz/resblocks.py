@@ -137,7 +137,7 @@ def resblock_output_figure(in_channels: int, out_channels: int, groups: int, ima
     fig.update_layout(
         title=f"ResBlock({in_channels} → {out_channels}, groups={groups}) on the photo: output = shortcut(x) + branch",
         coloraxis=dict(colorscale=CONTINUOUS_SCALE, colorbar=dict(title="value")),
-        height=250 * len(rows) + 120, width=230 * count + 220, margin=dict(t=110, l=90),
+        height=190 * len(rows) + 130, width=200 * count + 230, margin=dict(t=110, l=90),  # fits a 1280x720 slide
     )
     alt = (f"Heatmaps, {len(rows)} rows by {count} columns: for the first {count} output channels of "
            f"ResBlock({in_channels}, {out_channels}, groups={groups}) on the {format_shape(tuple(image.shape))} photo, "
