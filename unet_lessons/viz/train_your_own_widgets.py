@@ -10,6 +10,7 @@ run ends (or stops), the model is saved to the learner's folder (:func:`unet_les
 """
 
 import ctypes
+import signal
 import threading
 import time
 import weakref
@@ -165,6 +166,9 @@ class TrainingView(widgets.VBox):
             raise RuntimeError(self.message)
 
     def _train(self) -> None:
+        if hasattr(signal, "pthread_sigmask"):  # POSIX: the notebook's interrupt (SIGINT) goes to the main thread
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})  # only, never cuts this thread's system calls
+        self._show_status()  # this thread's first widget message opens its channel to the kernel now, at the start
         trainer = self.trainer
         started, last_shown = time.perf_counter(), 0.0
         before = self.seconds
