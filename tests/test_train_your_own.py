@@ -2,6 +2,7 @@
 
 import _thread
 import dataclasses
+import faulthandler
 import json
 import os
 import threading
@@ -146,7 +147,13 @@ def test_an_interrupt_while_the_notebook_waits_stops_the_run_and_the_lesson_goes
         _thread.interrupt_main()
 
     threading.Thread(target=press_interrupt_once_it_trains).start()
-    view.wait()  # returns: no KeyboardInterrupt reaches the notebook
+    # This test once hung under load (every thread waiting); should it hang again, print every thread's stack and
+    # end the run within minutes rather than at CI's time limit.
+    faulthandler.dump_traceback_later(300, exit=True)
+    try:
+        view.wait()  # returns: no KeyboardInterrupt reaches the notebook
+    finally:
+        faulthandler.cancel_dump_traceback_later()
     assert 0 < trainer.done < 100_000 and not view.running and not view.waiting
     assert f"stopped at step {trainer.done:,}" in view.status.value and view.samples_at == trainer.done
 
