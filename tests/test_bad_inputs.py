@@ -27,6 +27,7 @@ from unet_lessons.quality import (Classifier, class_accuracy, frechet_distance, 
 from unet_lessons.recipe import OWN_MODEL, NoisePredictor, Recipe, Trainer, load_own_model
 from unet_lessons.resblock import ResBlock
 from unet_lessons.sampling import ancestral_sample, ddim_sample, ddim_step, sampling_steps
+from unet_lessons.threads import use_course_threads
 from unet_lessons.time_embedding import TimeEmbedding
 from unet_lessons.training import (NoiseSchedule, drop_labels, ema_model, predict_x0, q_sample, train,
                                    train_and_evaluate)
@@ -231,6 +232,10 @@ CASES = [
     ("Trainer images of another size", lambda o: Trainer(o.model, o.x[:, :, :8, :8], o.y, o.schedule, Recipe(), 5),
      ["images must be [N, 3, 16, 16]", "size=16"]),
     ("Trainer zero steps", lambda o: Trainer(o.model, o.x, o.y, o.schedule, Recipe(), 0), ["total_steps=0"]),
+    ("Trainer images in [0, 255]",
+     lambda o: Trainer(o.model, (o.x.clamp(-1, 1) + 1) * 127.5, o.y, o.schedule, Recipe(), 5),
+     ["images must lie in [-1, 1]", "to_model_images"]),
+    ("use_course_threads negative", lambda o: use_course_threads(leave_free=-1), ["leave_free=-1", ">= 0"]),
     ("NoisePredictor unknown target", lambda o: NoisePredictor(o.model, o.schedule, "noise"),
      ["target='noise'", "'epsilon'"]),
     ("ddim_sample a model of another target",

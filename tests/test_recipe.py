@@ -209,7 +209,8 @@ def test_the_trainer_checks_its_arguments_before_touching_the_model():
     cases = [(dict(device="tpu"), "device='tpu'"), (dict(total_steps=0), "total_steps=0"),
              (dict(images=images[:, :, :8, :8]), "images must be [N, 3, 16, 16]"),
              (dict(labels=labels[:3]), "labels must hold one class label per image"),
-             (dict(labels=labels + 5), "labels outside")]
+             (dict(labels=labels + 5), "labels outside"),
+             (dict(images=(images + 1) * 127.5), "images must lie in [-1, 1]")]
     for change, words in cases:
         arguments = dict(model=model, images=images, labels=labels, schedule=SCHEDULE, recipe=Recipe(),
                          total_steps=5) | change

@@ -35,7 +35,7 @@ from torch import nn
 from unet_lessons.course_files import (config_from_header, load_into, load_training_subset, read_checked,
                                        write_checked)
 from unet_lessons.data import load_fashion_mnist
-from unet_lessons.training import NoiseSchedule, check_count, check_images, drop_labels
+from unet_lessons.training import NoiseSchedule, check_count, check_image_range, check_images, drop_labels
 from unet_lessons.unet import UNet
 
 TARGETS = ("epsilon", "x0", "v", "flow")
@@ -358,6 +358,7 @@ class Trainer:
                 got = list(labels.shape) if isinstance(labels, torch.Tensor) else type(labels).__name__
                 raise ValueError(f"labels must hold one class label per image, shape [{len(images)}]; got {got}.")
             model.check_labels(labels, len(images))
+        check_image_range(images, "images")  # last: it reads every value, the checks above only arguments
         memory_format = torch.channels_last if recipe.channels_last else torch.contiguous_format
         self.model = model.to(self.device, memory_format=memory_format)
         self.model.prediction_target = recipe.target  # samplers refuse it raw; NoisePredictor reads it
