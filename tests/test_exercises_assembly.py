@@ -275,6 +275,19 @@ def test_unet_mistakes(capsys, mistake, expected):
     assert expected in out and "Traceback" not in out
 
 
+def test_a_class_embedding_added_to_an_unconditional_model_is_named(capsys):
+    always = forward_with(time_emb=lambda model, t, y: model.time_embed(t) + model.class_embed(y))
+    assert not check_unet_forward(always)
+    assert "model.class_embed is None" in (out := capsys.readouterr().out) and "unconditional" in out
+
+
+def test_y_without_a_default_is_fine(capsys):
+    def unet_forward(model, x, t, y):  # the checker passes y (None) to the unconditional model too
+        return unet_solution(model, x, t, y)
+
+    assert check_unet_forward(unet_forward)
+
+
 def test_a_unet_forward_without_y_is_told_the_signature(capsys):
     assert not check_unet_forward(lambda model, x, t: unet_solution(model, x, t))
     assert "my_unet_forward(model, x, t, y)" in capsys.readouterr().out
@@ -286,3 +299,9 @@ def test_an_unwritten_decoder_inside_the_unet_is_named(capsys):
 
     assert not check_unet_forward(forward_with(decoder=unwritten))
     assert "NotImplementedError" in (out := capsys.readouterr().out) and "my_decoder_forward" in out
+
+
+def test_the_forward_check_leaves_the_learners_random_state_alone():
+    state = torch.get_rng_state()
+    forward_check_setup()
+    assert torch.equal(torch.get_rng_state(), state)

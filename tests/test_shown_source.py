@@ -32,17 +32,21 @@ def import_statements(notebook) -> str:
 
 
 def source_cells(notebook) -> list[tuple[int, str, str]]:
-    """(index, cell source, stored text) for every cell that shows package source with Code(inspect.getsource)."""
+    """(index, cell source, stored text) for every cell that shows package source: it calls inspect.getsource
+    and ends with a Code(...) expression."""
     cells = []
     for index, cell in enumerate(notebook.cells):
-        if cell.cell_type == "code" and cell.source.startswith("Code(inspect.getsource("):
+        if cell.cell_type != "code" or "inspect.getsource(" not in cell.source:
+            continue
+        last = ast.parse(cell.source).body[-1]
+        if isinstance(last, ast.Expr) and isinstance(last.value, ast.Call) and getattr(last.value.func, "id", "") == "Code":
             stored = [output["data"]["text/plain"] for output in cell.outputs if output.get("output_type") == "execute_result"]
             cells.append((index, cell.source, stored[0] if stored else ""))
     return cells
 
 
 def test_the_lessons_show_source():
-    assert sum(len(source_cells(nbformat.read(ROOT / "notebooks" / name, as_version=4))) for name in LESSONS) >= 25
+    assert sum(len(source_cells(nbformat.read(ROOT / "notebooks" / name, as_version=4))) for name in LESSONS) >= 32
 
 
 @pytest.mark.parametrize("name", LESSONS)
@@ -55,7 +59,9 @@ def test_shown_source_is_current(name):
     exec(import_statements(notebook), namespace)
     stale = []
     for index, source, stored in cells:
-        shown = eval(source, namespace)
+        *statements, last = ast.parse(source).body
+        exec(compile(ast.Module(statements, type_ignores=[]), name, "exec"), namespace)
+        shown = eval(compile(ast.Expression(last.value), name, "eval"), namespace)
         if shown.data.rstrip() != stored.rstrip():
             stale.append(index)
     assert not stale, (f"{name}: cells {stale} show source that has changed since the notebook was run; "

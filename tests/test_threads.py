@@ -1,5 +1,6 @@
 """The lessons' thread setting: one core left free, an explicit OMP_NUM_THREADS respected, every lesson calls it."""
 
+import ast
 from pathlib import Path
 
 import nbformat
@@ -48,6 +49,11 @@ def test_a_bad_leave_free_is_named(bad):
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=[path.name for path in LESSONS])
-def test_every_lesson_sets_its_threads_before_it_computes(path):
+def test_every_lesson_sets_its_threads_in_its_setup_cell(path):
     setup = next(cell for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code")
-    assert "use_course_threads(" in setup.source
+    calls = [node for node in ast.walk(ast.parse(setup.source))
+             if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "use_course_threads"]
+    assert len(calls) == 1, f"{path.name}: its set-up cell should call use_course_threads() once"
+    arguments = {keyword.arg: ast.literal_eval(keyword.value) for keyword in calls[0].keywords}
+    # Lesson 09, mostly a training run the learner watches, keeps every core (README, RESULTS.md "Threads").
+    assert arguments == ({"leave_free": 0} if path.name.startswith("09_") else {})

@@ -8,6 +8,7 @@ import torch.nn.functional as F
 from unet_lessons.analysis import count_parameters
 from unet_lessons.data import sample_photo
 from unet_lessons.resblock import ResBlock
+from unet_lessons.time_embedding import sinusoidal_embedding
 from unet_lessons.viz._common import rounded
 from unet_lessons.viz.alt_text import alternative_of
 from unet_lessons.viz.resblocks import group_statistics_figure, resblock_output_figure, resblock_report, run_resblock
@@ -72,8 +73,12 @@ def test_resblock_output_figure_splits_the_output_into_shortcut_and_branch():
     assert fig.layout.coloraxis.colorscale[0][1] == "#440154"  # viridis, colour-blind safe
     shortcut, branch, output = (torch.as_tensor(np.stack([trace.z for trace in fig.data[row * 3:row * 3 + 3]])) for row in range(3))
     assert shortcut.shape == (3, 16, 16)
-    assert torch.allclose(shortcut + branch, output, atol=1e-3)  # the rows add up, as the block does
     block, x, expected = run_resblock(32, 64, 8, photo, time_emb_dim=64)
+    with torch.no_grad():  # the branch computed on its own, from the block's layers
+        time_emb = sinusoidal_embedding(torch.tensor([100]), 64)
+        h = block.conv1(F.silu(block.norm1(x))) + block.time_proj(F.silu(time_emb))[:, :, None, None]
+        alone = block.conv2(F.silu(block.norm2(h)))
+    assert torch.allclose(branch, alone[0, :3], rtol=1e-3, atol=1e-4)
     assert torch.allclose(output, expected[0, :3], rtol=1e-3, atol=1e-4)  # the block's real output
     assert torch.allclose(shortcut, block.shortcut(x)[0, :3].detach(), rtol=1e-3, atol=1e-4)
     assert "1x1 conv" in fig.data[0].name
@@ -84,3 +89,12 @@ def test_resblock_output_figure_splits_the_output_into_shortcut_and_branch():
 
 def test_resblock_output_figure_shows_at_most_out_channels():
     assert len(resblock_output_figure(16, 16, 4, sample_photo(16), num_channels=20).data) == 3 * 16
+
+
+def test_run_resblock_is_seeded_and_leaves_the_global_random_state_alone():
+    photo = sample_photo(16)
+    state = torch.get_rng_state()
+    first = run_resblock(8, 8, 4, photo, time_emb_dim=16)[2]
+    assert torch.equal(torch.get_rng_state(), state)
+    torch.rand(3)  # the learner draws something; the block is the same
+    assert torch.equal(run_resblock(8, 8, 4, photo, time_emb_dim=16)[2], first)

@@ -115,7 +115,8 @@ def load_course_model(folder: Path = ASSETS) -> tuple[UNet, NoiseSchedule, dict[
     try:
         schedule = NoiseSchedule.linear(**json.loads(metadata["schedule"]))
     except (KeyError, TypeError, json.JSONDecodeError) as error:
-        raise ValueError(f"{COURSE_MODEL}: its header has no valid 'schedule' ({error!r}).") from None
+        raise ValueError(f"{COURSE_MODEL}: its header has no valid 'schedule' ({error!r}); rebuild it with "
+                         "`make course-model`.") from None
     if config.num_classes is None:
         raise ValueError(f"{COURSE_MODEL}: its config has num_classes=None; the course model is class-conditional.")
     model = UNet(config)

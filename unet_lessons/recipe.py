@@ -461,7 +461,8 @@ def crop_to(images: torch.Tensor, size: int) -> torch.Tensor:
     undoing of :func:`pad_to`); a view, no copy."""
     margin = images.shape[-1] - size
     if margin < 0 or margin % 2 or size < 1:
-        raise ValueError(f"size={size}: needs an even margin inside {images.shape[-1]}x{images.shape[-1]} images.")
+        raise ValueError(f"size={size}: needs an even margin inside {images.shape[-1]}x{images.shape[-1]} images "
+                         "(28 for 32x32 samples: Fashion-MNIST's picture inside its padding).")
     return images[..., margin // 2:margin // 2 + size, margin // 2:margin // 2 + size]
 
 

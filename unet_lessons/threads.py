@@ -5,7 +5,7 @@ each other. When another program (a browser tab, a video call, a second notebook
 worker that shares that core runs late and every operation waits for it: measured on our 2-core machines
 (``benchmarks/threads.py``, RESULTS.md section "Threads"), one busy process made lesson 08's explorer 12x
 slower with 2 threads and 2x slower with 1. Leaving a core free costs a quiet machine some speed (1.3x to
-1.7x on 2 cores, less where there are more) and keeps a busy one usable, so the lessons call
+1.7x there) and keeps a busy one usable, so the lessons call
 :func:`use_course_threads` in their set-up cell. An ``OMP_NUM_THREADS`` set by the user, the class hub or
 Binder is respected.
 """
@@ -21,8 +21,8 @@ def use_course_threads(leave_free: int = 1) -> int:
     """Give torch one thread per core but ``leave_free`` (at least one thread); return the thread count.
 
     Args:
-        leave_free: cores left to other programs. Lesson 09 passes 0 for its four-minute training run, which a
-            learner watches rather than works beside.
+        leave_free: cores left to other programs. Lesson 09's set-up cell passes 0: the lesson is mostly a
+            four-minute training run, which a learner watches rather than works beside.
 
     With ``OMP_NUM_THREADS`` set in the environment nothing changes: that choice was made on purpose.
     """

@@ -283,8 +283,8 @@ class UNet(nn.Module):
             )
         weights = self.init_conv.weight.dtype
         if not x.dtype.is_floating_point:
-            raise ValueError(f"x must be a float tensor of images in [-1, 1]; got {x.dtype}. For uint8 pixels use "
-                             "to_model_images(pixels) or pixels.float() / 127.5 - 1.")
+            raise ValueError(f"x must be a float tensor (images scaled to [-1, 1], or their noisy x_t); got "
+                             f"{x.dtype}. For uint8 pixels use to_model_images(pixels) or pixels.float() / 127.5 - 1.")
         if x.dtype != weights and not torch.is_autocast_enabled(x.device.type):
             raise ValueError(f"x is {x.dtype} but this UNet's weights are {weights}; convert the input with "
                              f"x.to({weights}) (or the model with model.to({x.dtype})).")

@@ -247,8 +247,9 @@ class _Setup:
 def forward_check_setup(num_classes: int | None = None, watch: str = "") -> _Setup:
     """Build the seeded check model (conditional with ``num_classes``) and run the package's forward on
     seeded inputs, recording the calls of the blocks under ``watch`` (``""``: all, ``"decoder."``)."""
-    torch.manual_seed(0)
-    model = UNet(FORWARD_CHECK_CONFIG, num_classes=num_classes).eval()
+    with torch.random.fork_rng(devices=[]):  # seeded, and the learner's own random state left as it was
+        torch.manual_seed(0)
+        model = UNet(FORWARD_CHECK_CONFIG, num_classes=num_classes).eval()
     generator = torch.Generator().manual_seed(1)
     size = FORWARD_CHECK_CONFIG.image_size
     x = torch.randn(2, FORWARD_CHECK_CONFIG.in_channels, size, size, generator=generator)
@@ -287,7 +288,8 @@ def _order_hint(expected: BlockCall, got: BlockCall, calls_before: list[BlockCal
     hint = f"The model runs {expected.name} next; your code ran {got.name}. "
     if expected.name.startswith("decoder.") and not got.name.startswith("decoder."):
         return hint + ("The decoder did not run. Use your decoder from the exercise above, "
-                       "my_decoder_forward(model.decoder, h, skips, time_emb), or model.decoder(h, skips, time_emb).")
+                       "my_decoder_forward(model.decoder, h, skips, time_emb), or model.decoder(h, skips, time_emb) "
+                       "while yours still returns None.")
     if expected.name == "init_conv":
         return hint + "The U-Net starts with h = model.init_conv(x): 3 colour channels to base_channels features."
     if expected.name.startswith("decoder.") and got.name.startswith("decoder.") and _level(expected.name) != _level(
@@ -413,6 +415,10 @@ def _error_hint(setup: _Setup, error: Exception, calls: list[BlockCall], skips: 
     if isinstance(error, NotImplementedError):
         return ("A function your code calls is not written yet. In the U-Net exercise that may be my_decoder_forward "
                 "from the exercise before: model.decoder(h, skips, time_emb) does the same meanwhile.")
+    if (isinstance(error, TypeError) and "'NoneType' object is not callable" in message
+            and setup.model.class_embed is None):
+        return ("model.class_embed is None: this model has no classes. Add the class embedding only when there is "
+                "one and y is given: if y is not None: time_emb = time_emb + model.class_embed(y).")
     if isinstance(error, TypeError) and not calls and "argument" in message:
         return f"The checker calls {signature}: define your function with these arguments."
     return "Compare your code with the package's forward, step by step."
@@ -530,7 +536,7 @@ def check_unet_forward(unet_forward: Callable) -> bool:
         hook = setup.model.encoder.register_forward_hook(
             lambda module, args, output: skips.append((list(output[1]), output[1])))
         try:
-            args = (setup.model, setup.x, setup.t) + ((setup.y,) if setup.y is not None else ())
+            args = (setup.model, setup.x, setup.t, setup.y)  # y is None for the unconditional model
             calls, error, result, used = _run_learner(unet_forward, args, setup, "", {"model": setup.model})
         finally:
             hook.remove()

@@ -99,7 +99,7 @@ def check_guidance(function: Callable) -> bool:
             return report(False, "", hint)
     w, result = wrong[0]
     expected = ("the unconditional prediction (eps_uncond)" if w == 0 else "the conditional prediction (eps_cond)"
-                if w == 1 else "eps_uncond + 3 * (eps_cond - eps_uncond), past the conditional prediction")
+                if w == 1 else f"eps_uncond + {w:g} * (eps_cond - eps_uncond), past the conditional prediction")
     return report(False, "", f"At w = {w:g} yours gives {_what_it_gave(result, eps_uncond, eps_cond)}; it should give "
                              f"{expected}. The mix: eps_uncond + w * (eps_cond - eps_uncond).")
 

@@ -107,7 +107,7 @@ def check_copy_model_loss(function: Callable, schedule: NoiseSchedule | None = N
         predicted = float(function(schedule.alpha_bars[step].item(), mean_square))  # it ran cleanly above
         lines.append(f"   t = {step:3d}: you predict {predicted:.3f}, measured {measured:.3f}")
     every_step = [_copy_model_loss(alpha_bar.item(), mean_square) for alpha_bar in schedule.alpha_bars]
-    return report(True, "Your formula is right. The copy, measured on 128 held-out shapes (mean of x0² "
+    return report(True, "Your formula is right. The copy, measured on 128 shapes (mean of x0² "
                         f"{mean_square:.2f}):\n" + "\n".join(lines) + "\n   Nearly perfect at large t, worse than "
                         "predicting zero at t = 0: a model that ignores t cannot be right at both ends. Averaged "
                         f"over t = 0 ... 999, as training draws t, the copy scores {sum(every_step) / len(every_step):.2f}: "

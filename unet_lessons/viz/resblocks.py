@@ -86,9 +86,10 @@ def run_resblock(in_channels: int, out_channels: int, groups: int, image: torch.
     """The seeded ResBlock of :func:`resblock_report` and :func:`resblock_output_figure` run on ``image``:
     ``(block, x, output)`` with ``x`` the block's input, the photo through a seeded 3x3 conv ``3 -> in_channels``.
     """
-    torch.manual_seed(seed)
-    init_conv = nn.Conv2d(3, in_channels, kernel_size=3, padding=1)
-    block = ResBlock(in_channels, out_channels, time_emb_dim, groups=groups).eval()
+    with torch.random.fork_rng(devices=[]):  # seeded, and the learner's own random state left as it was
+        torch.manual_seed(seed)
+        init_conv = nn.Conv2d(3, in_channels, kernel_size=3, padding=1)
+        block = ResBlock(in_channels, out_channels, time_emb_dim, groups=groups).eval()
     with torch.no_grad():
         x = init_conv(image)  # [1, 3, H, W] -> [1, C_in, H, W]
         output = block(x, sinusoidal_embedding(torch.tensor([timestep]), time_emb_dim))
