@@ -13,10 +13,10 @@ from unet_lessons.exercises.assembly import (
     check_decoder_in_channels,
     check_skip_source,
     check_unet_forward,
-    forward_check_setup,
     model_bottleneck_shape,
     model_decoder_in_channels,
 )
+from unet_lessons.exercises.forward_check import forward_check_setup
 
 
 def decoder_in_channels_solution(config: UNetConfig) -> list[int]:
