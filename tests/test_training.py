@@ -140,6 +140,20 @@ def test_train_and_evaluate_checkpoints(tiny_config):
         train_and_evaluate(model, images, held_out_images, SCHEDULE, steps=1, evaluate_every=0)
 
 
+@pytest.mark.parametrize("change, words", [
+    (dict(lr=-1.0), "lr=-1.0"), (dict(batch_size=0), "batch_size=0"), (dict(learning_rate=1e-3), "learning_rate"),
+    (dict(images="pixels"), "images must be a float tensor"), (dict(held_out_images=None), "held_out_images"),
+])
+def test_train_and_evaluate_checks_before_measuring_anything(tiny_config, monkeypatch, change, words):
+    # a mistake in train()'s options used to surface only after the held-out loss was measured
+    monkeypatch.setattr("unet_lessons.training.evaluate_loss", lambda *args: pytest.fail("measured before checking"))
+    arguments = dict(model=UNet(tiny_config), images=shapes_dataset(8, 16), held_out_images=shapes_dataset(8, 16, seed=1),
+                     schedule=SCHEDULE, steps=2)
+    options = {name: change.pop(name) for name in list(change) if name not in arguments}
+    with pytest.raises(ValueError, match=words):
+        train_and_evaluate(**(arguments | change), **options)
+
+
 def test_on_step_is_called_every_step(model):
     seen = []
     train(model, shapes_dataset(8, 16), SCHEDULE, steps=4, batch_size=4, on_step=lambda s, l: seen.append(s))

@@ -6,6 +6,7 @@ laptop CPU. A class-conditional model trains with label dropout, so it also lear
 classifier-free guidance needs), and can keep an EMA of its weights.
 """
 
+import inspect
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -152,6 +153,24 @@ def evaluate_loss(model: nn.Module, images: torch.Tensor, schedule: NoiseSchedul
     return sum(losses) / len(images)
 
 
+def _check_train_arguments(model: nn.Module, images, steps, batch_size, lr, warmup_steps, labels,
+                           label_dropout) -> None:
+    """:func:`train`'s checks, each a ``ValueError`` naming the argument, before any work."""
+    check_images(images, "images")
+    check_count(steps, "steps", 1)  # zero steps would train nothing and return no losses
+    check_count(batch_size, "batch_size", 1)
+    check_count(warmup_steps, "warmup_steps", 0)
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0:
+        raise ValueError(f"lr={lr!r}: a learning rate > 0, e.g. 1e-3.")
+    if labels is not None:
+        if not isinstance(labels, torch.Tensor) or labels.shape != (len(images),):
+            got = list(labels.shape) if isinstance(labels, torch.Tensor) else type(labels).__name__
+            raise ValueError(f"labels must hold one class label per image, shape [{len(images)}]; got {got}.")
+        model.check_labels(labels, len(images))  # a conditional model, integer labels in range
+        _check_label_dropout(label_dropout)
+    check_image_range(images, "images")  # last: it reads every value, the checks above only arguments
+
+
 def train(model: nn.Module, images: torch.Tensor, schedule: NoiseSchedule, steps: int, batch_size: int = 32,
           lr: float = 2e-3, warmup_steps: int = 0, seed: int = 0,
           on_step: Callable[[int, float], None] | None = None, labels: torch.Tensor | None = None,
@@ -181,19 +200,7 @@ def train(model: nn.Module, images: torch.Tensor, schedule: NoiseSchedule, steps
         optimizer: continue with this optimiser and its state (``lr`` is then unused); default a new Adam.
         generator: continue with this generator (``seed`` is then unused); default one seeded with ``seed``.
     """
-    check_images(images, "images")
-    check_count(steps, "steps", 1)  # zero steps would train nothing and return no losses
-    check_count(batch_size, "batch_size", 1)
-    check_count(warmup_steps, "warmup_steps", 0)
-    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0:
-        raise ValueError(f"lr={lr!r}: a learning rate > 0, e.g. 1e-3.")
-    if labels is not None:
-        if not isinstance(labels, torch.Tensor) or labels.shape != (len(images),):
-            got = list(labels.shape) if isinstance(labels, torch.Tensor) else type(labels).__name__
-            raise ValueError(f"labels must hold one class label per image, shape [{len(images)}]; got {got}.")
-        model.check_labels(labels, len(images))  # a conditional model, integer labels in range
-        _check_label_dropout(label_dropout)
-    check_image_range(images, "images")  # last: it reads every value, the checks above only arguments
+    _check_train_arguments(model, images, steps, batch_size, lr, warmup_steps, labels, label_dropout)
     generator = generator if generator is not None else torch.Generator().manual_seed(seed)
     optimizer = optimizer if optimizer is not None else torch.optim.Adam(model.parameters(), lr=lr)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: min(1.0, (step + 1) / max(1, warmup_steps)))
@@ -234,9 +241,15 @@ def train_and_evaluate(model: nn.Module, images: torch.Tensor, held_out_images: 
 
     ``train_options`` go to :func:`train` (batch_size, lr, warmup_steps, seed).
     """
-    if evaluate_every < 1:
-        raise ValueError(f"evaluate_every={evaluate_every}: evaluate at least every step (>= 1).")
-    check_count(steps, "steps", 1)  # before the held-out loss is measured, as train() would refuse it
+    check_count(evaluate_every, "evaluate_every", 1)
+    check_images(held_out_images, "held_out_images")
+    try:  # train()'s own checks, before the held-out loss is measured
+        arguments = inspect.signature(train).bind(model, images, schedule, steps, **train_options)
+    except TypeError as error:
+        raise ValueError(f"train_options: {error}; they go to train() (batch_size, lr, warmup_steps, seed, ...).") from None
+    arguments.apply_defaults()
+    _check_train_arguments(*(arguments.arguments[name] for name in (
+        "model", "images", "steps", "batch_size", "lr", "warmup_steps", "labels", "label_dropout")))
     held_out = {0: evaluate_loss(model, held_out_images, schedule)}
 
     def after_step(step: int, loss: float) -> None:
