@@ -21,9 +21,9 @@ from _common import ROOT, Section
 from time_to_quality import FIVE_MINUTES, MODELS_DIR
 from unet_lessons.configs import UNetConfig
 from unet_lessons.course_files import load_course_model, read_checked
-from unet_lessons.data import first_per_class, load_fashion_mnist, to_model_images
+from unet_lessons.data import crop_to, first_per_class, load_fashion_mnist, to_model_images
 from unet_lessons.quality import nearest_training_images
-from unet_lessons.recipe import NoisePredictor, crop_to
+from unet_lessons.recipe import NoisePredictor
 from unet_lessons.sampling import ddim_sample
 from unet_lessons.training import NoiseSchedule
 from unet_lessons.unet import UNet

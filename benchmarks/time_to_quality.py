@@ -22,16 +22,15 @@ import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import torch
 
 from _common import ROOT, Section, cpu_model, verdict
 from unet_lessons.configs import COURSE_CONFIG, UNetConfig
 from unet_lessons.course_files import load_classifier, write_checked
-from unet_lessons.data import first_per_class, load_fashion_mnist, to_model_images
+from unet_lessons.data import first_per_class, load_fashion_mnist, pad_to, to_model_images
 from unet_lessons.quality import class_accuracy, frechet_distance, frechet_reference
-from unet_lessons.recipe import LESSON_RECIPE, Recipe, Trainer, pad_to
+from unet_lessons.recipe import LESSON_RECIPE, Recipe, Trainer
 from unet_lessons.sampling import ddim_sample
 from unet_lessons.training import NoiseSchedule
 from unet_lessons.unet import UNet

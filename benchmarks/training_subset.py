@@ -24,9 +24,9 @@ import torch
 from _common import ROOT, Section
 from time_to_quality import AT_THE_END, SAMPLER, SCHEDULE, Scorer, commit, machine
 from unet_lessons.configs import COURSE_CONFIG
-from unet_lessons.data import first_per_class, load_fashion_mnist, to_model_images
+from unet_lessons.data import crop_to, first_per_class, load_fashion_mnist, to_model_images
 from unet_lessons.quality import nearest_training_images
-from unet_lessons.recipe import LESSON_RECIPE, LESSON_STEPS, Trainer, crop_to
+from unet_lessons.recipe import LESSON_RECIPE, LESSON_STEPS, Trainer
 from unet_lessons.sampling import ddim_sample
 from unet_lessons.unet import UNet
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from unet_lessons.data import (DEBIAN_FASHION_MNIST_DIR, load_fashion_mnist, sample_photo, to_displayable,
-                               to_model_images)
+from unet_lessons.data import (DEBIAN_FASHION_MNIST_DIR, crop_to, load_fashion_mnist, pad_to, sample_photo,
+                               to_displayable, to_model_images)
 from unet_lessons.viz.feature_maps import feature_map_grid
 
 matplotlib.use("Agg")
@@ -132,3 +132,17 @@ def test_the_installed_fashion_mnist_is_the_release():
         assert labels.bincount().tolist() == [count // 10] * 10  # balanced classes
         assert pixels[:, 0, 0].float().mean() < 5  # corners are background
     assert labels[:5].tolist() == [9, 2, 1, 1, 6]  # the test split begins: ankle boot, pullover, trouser, ...
+
+
+def test_pad_to_keeps_the_image_in_the_middle_on_background():
+    padded = pad_to(torch.ones(1, 1, 28, 28), 32)
+    assert padded.shape == (1, 1, 32, 32) and padded[0, 0, 2:30, 2:30].eq(1).all() and padded.sum() == 28 * 28 - (32 * 32 - 28 * 28)
+    with pytest.raises(ValueError, match="size=31"):
+        pad_to(torch.ones(1, 1, 28, 28), 31)
+
+
+def test_crop_to_undoes_pad_to():
+    images = torch.randn(3, 1, 28, 28)
+    assert torch.equal(crop_to(pad_to(images, 32), 28), images)
+    with pytest.raises(ValueError, match="size=27"):
+        crop_to(images, 27)

@@ -6,9 +6,9 @@ import pytest
 import torch
 from torch import nn
 
-from unet_lessons.recipe import (TARGETS, NoisePredictor, Recipe, Trainer, check_device, crop_to, diffusion_loss,
+from unet_lessons.recipe import (TARGETS, NoisePredictor, Recipe, Trainer, check_device, diffusion_loss,
                                  draw_times, ema_decay_at, ema_of, implicit_x0_weight, learning_rate_factor,
-                                 loss_weight, network_time, pad_to, signal_and_noise_scales, to_x0_and_noise,
+                                 loss_weight, network_time, signal_and_noise_scales, to_x0_and_noise,
                                  training_target)
 from unet_lessons.configs import UNetConfig
 from unet_lessons.sampling import ancestral_sample, ddim_sample
@@ -225,17 +225,3 @@ def test_a_missing_gpu_is_a_clear_error():
     with pytest.raises(ValueError, match="no CUDA GPU"):
         check_device("cuda")
     assert check_device("cpu").type == "cpu"
-
-
-def test_pad_to_keeps_the_image_in_the_middle_on_background():
-    padded = pad_to(torch.ones(1, 1, 28, 28), 32)
-    assert padded.shape == (1, 1, 32, 32) and padded[0, 0, 2:30, 2:30].eq(1).all() and padded.sum() == 28 * 28 - (32 * 32 - 28 * 28)
-    with pytest.raises(ValueError, match="size=31"):
-        pad_to(torch.ones(1, 1, 28, 28), 31)
-
-
-def test_crop_to_undoes_pad_to():
-    images = torch.randn(3, 1, 28, 28)
-    assert torch.equal(crop_to(pad_to(images, 32), 28), images)
-    with pytest.raises(ValueError, match="size=27"):
-        crop_to(images, 27)

@@ -147,8 +147,8 @@ def test_train_and_evaluate_checkpoints(tiny_config):
 def test_train_and_evaluate_checks_before_measuring_anything(tiny_config, monkeypatch, change, words):
     # a mistake in train()'s options used to surface only after the held-out loss was measured
     monkeypatch.setattr("unet_lessons.training.evaluate_loss", lambda *args: pytest.fail("measured before checking"))
-    arguments = dict(model=UNet(tiny_config), images=shapes_dataset(8, 16), held_out_images=shapes_dataset(8, 16, seed=1),
-                     schedule=SCHEDULE, steps=2)
+    arguments = dict(model=UNet(tiny_config), images=shapes_dataset(8, 16),
+                     held_out_images=shapes_dataset(8, 16, seed=1), schedule=SCHEDULE, steps=2)
     options = {name: change.pop(name) for name in list(change) if name not in arguments}
     with pytest.raises(ValueError, match=words):
         train_and_evaluate(**(arguments | change), **options)

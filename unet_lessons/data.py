@@ -132,4 +132,23 @@ def to_model_images(pixels: torch.Tensor, size: int = 32) -> torch.Tensor:
         raise ValueError(f"size={size}: needs square images no larger than it, with an even margin; "
                          f"got {list(pixels.shape[1:])}.")
     images = pixels[:, None].float().div_(127.5).sub_(1)  # [N, 1, 28, 28] in [-1, 1], in place: 60,000 are 188 MB
-    return F.pad(images, (pad // 2,) * 4, value=-1.0) if pad else images
+    return pad_to(images, size) if pad else images
+
+
+def pad_to(images: torch.Tensor, size: int) -> torch.Tensor:
+    """[N, C, S, S] -> [N, C, size, size], padded with the background (-1) evenly (28x28 samples for a 32x32
+    classifier)."""
+    pad = size - images.shape[-1]
+    if pad < 0 or pad % 2:
+        raise ValueError(f"size={size}: needs an even margin around {images.shape[-1]}x{images.shape[-1]} images.")
+    return F.pad(images, (pad // 2,) * 4, value=-1.0)
+
+
+def crop_to(images: torch.Tensor, size: int) -> torch.Tensor:
+    """[N, C, S, S] -> [N, C, size, size], the middle (32x32 samples back to Fashion-MNIST's 28x28 picture, the
+    undoing of :func:`pad_to`); a view, no copy."""
+    margin = images.shape[-1] - size
+    if margin < 0 or margin % 2 or size < 1:
+        raise ValueError(f"size={size}: needs an even margin inside {images.shape[-1]}x{images.shape[-1]} images "
+                         "(28 for 32x32 samples: Fashion-MNIST's picture inside its padding).")
+    return images[..., margin // 2:margin // 2 + size, margin // 2:margin // 2 + size]

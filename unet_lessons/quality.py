@@ -177,7 +177,7 @@ def nearest_training_images(images: torch.Tensor, training_images: torch.Tensor,
             raise ValueError(f"{name} must be a float tensor [N, channels, height, width]; got {got}.")
     if images.shape[1:] != training_images.shape[1:] or len(training_images) == 0:
         raise ValueError(f"images {list(images.shape[1:])} and training_images {list(training_images.shape[1:])} must "
-                         "have the same channels, height and width (crop 32x32 samples to 28x28 with [..., 2:30, 2:30]).")
+                         "have the same channels, height and width (crop 32x32 samples to 28x28 with data.crop_to(samples, 28)).")
     distances, indices = [], []
     for i in range(0, len(images), batch_size):
         batch = images[i:i + batch_size].flatten(1)

@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from unet_lessons.course_files import (config_from_header, load_into, load_training_subset, read_checked,
@@ -445,26 +444,6 @@ class Trainer:
         self.lr_schedule.last_epoch = self.done  # LambdaLR's step counter
         for group, base in zip(self.optimizer.param_groups, self.lr_schedule.base_lrs):
             group["lr"] = base * learning_rate_factor(self.done, self.recipe, self.total_steps)
-
-
-def pad_to(images: torch.Tensor, size: int) -> torch.Tensor:
-    """[N, C, S, S] -> [N, C, size, size], padded with the background (-1) evenly (28x28 samples for a 32x32
-    classifier)."""
-    pad = size - images.shape[-1]
-    if pad < 0 or pad % 2:
-        raise ValueError(f"size={size}: needs an even margin around {images.shape[-1]}x{images.shape[-1]} images.")
-    return F.pad(images, (pad // 2,) * 4, value=-1.0)
-
-
-def crop_to(images: torch.Tensor, size: int) -> torch.Tensor:
-    """[N, C, S, S] -> [N, C, size, size], the middle (32x32 samples back to Fashion-MNIST's 28x28 picture, the
-    undoing of :func:`pad_to`); a view, no copy."""
-    margin = images.shape[-1] - size
-    if margin < 0 or margin % 2 or size < 1:
-        raise ValueError(f"size={size}: needs an even margin inside {images.shape[-1]}x{images.shape[-1]} images "
-                         "(28 for 32x32 samples: Fashion-MNIST's picture inside its padding).")
-    return images[..., margin // 2:margin // 2 + size, margin // 2:margin // 2 + size]
-
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -246,7 +246,8 @@ def train_and_evaluate(model: nn.Module, images: torch.Tensor, held_out_images: 
     try:  # train()'s own checks, before the held-out loss is measured
         arguments = inspect.signature(train).bind(model, images, schedule, steps, **train_options)
     except TypeError as error:
-        raise ValueError(f"train_options: {error}; they go to train() (batch_size, lr, warmup_steps, seed, ...).") from None
+        raise ValueError(f"train_options: {error}; they go to train() (batch_size, lr, warmup_steps, seed, "
+                         "...).") from None
     arguments.apply_defaults()
     _check_train_arguments(*(arguments.arguments[name] for name in (
         "model", "images", "steps", "batch_size", "lr", "warmup_steps", "labels", "label_dropout")))
