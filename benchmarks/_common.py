@@ -6,10 +6,13 @@ its goals) and calls :meth:`Section.publish`: the section is printed and saved a
 ``benchmarks/RESULTS.md``.
 """
 
+import contextlib
 import json
 import os
 import platform
 import statistics
+import subprocess
+import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -36,6 +39,19 @@ class Spread:
     def format(self, digits: int = 0, unit: str = "") -> str:
         """'123 (110-140) ms': the median, then p5-p95 in parentheses."""
         return f"{self.median:.{digits}f} ({self.p5:.{digits}f}-{self.p95:.{digits}f}){unit}"
+
+
+@contextlib.contextmanager
+def busy_core(busy: bool = True):
+    """With ``busy``, a second process keeps one core busy (a Python loop, like a browser tab or a second
+    notebook) for the duration of the block; without, nothing."""
+    burner = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if busy else None
+    try:
+        yield
+    finally:
+        if burner is not None:
+            burner.kill()
+            burner.wait()
 
 
 def cpu_model() -> str:

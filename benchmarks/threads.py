@@ -35,7 +35,7 @@ import subprocess
 import sys
 import time
 
-from _common import ROOT, Section
+from _common import ROOT, Section, busy_core
 
 WORKLOADS = ("06 redraw", "07 step", "08 draw", "09 step")
 SETTINGS = {  # name -> (torch threads, environment)
@@ -106,13 +106,9 @@ def measure_in_child(name: str, threads: int, environment: dict, busy: bool, sec
     code = (f"import sys, json, statistics; sys.path.insert(0, {str(ROOT / 'benchmarks')!r}); import torch; "
             f"torch.set_num_threads({threads}); from threads import measure; "
             f"print(json.dumps(statistics.median(measure({name!r}, {seconds}))))")
-    burner = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if busy else None
-    try:
+    with busy_core(busy):
         result = subprocess.run([sys.executable, "-c", code], env={**os.environ, **environment}, check=True,
                                 capture_output=True, text=True, cwd=ROOT)
-    finally:
-        if burner is not None:
-            burner.kill()
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -121,12 +117,8 @@ def measure_view_in_child(threads: int, busy: bool) -> dict:
     code = (f"import sys, json; sys.path.insert(0, {str(ROOT / 'benchmarks')!r}); import torch; "
             f"torch.set_num_threads({threads}); from train_your_own import measure_view; "
             f"print(json.dumps(measure_view(100)))")
-    burner = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if busy else None
-    try:
+    with busy_core(busy):
         result = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=ROOT)
-    finally:
-        if burner is not None:
-            burner.kill()
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 

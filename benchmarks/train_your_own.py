@@ -14,14 +14,12 @@ Run with ``make bench`` (or ``.venv/bin/python benchmarks/train_your_own.py``), 
   trained (it sleeps 50 ms at a time and records how late it woke).
 """
 
-import subprocess
-import sys
 import threading
 import time
 
 import torch
 
-from _common import ROOT, Section, verdict
+from _common import ROOT, Section, busy_core, verdict
 from notebooks import run_notebook
 from unet_lessons.configs import COURSE_CONFIG
 from unet_lessons.course_files import load_training_subset
@@ -108,12 +106,8 @@ def main() -> None:
         print(f"lesson 09: {wall:.0f} s, {peak / 2**20:.0f} MiB; {verdict(wall <= LESSON_GOAL_S)}", flush=True)
     rows = []
     for busy in (False,) if arguments.quiet_only else (False, True):
-        burner = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if busy else None
-        try:
+        with busy_core(busy):
             measured = measure_view(arguments.steps)
-        finally:
-            if burner is not None:
-                burner.kill()
         print(busy, measured, flush=True)
         rows.append(["one busy process beside it" if busy else "quiet", f"{measured['alone_ms']:.0f}",
                      f"{measured['in_view_ms']:.0f}", f"{measured['redraw_s']:.1f}", f"{measured['redraw_share']:.0%}",
