@@ -44,6 +44,9 @@ def test_feature_map_grid_colour_bars_span_each_channels_values():
         image = ax.images[0]
         assert image.colorbar is not None and image.get_cmap().name == "viridis"
         assert image.get_clim() == pytest.approx((channel.min().item(), channel.max().item()))
+
+
+def test_feature_map_grid_takes_one_image():
     with pytest.raises(ValueError, match="one image"):
         feature_map_grid(torch.randn(2, 4, 8, 8))
 
