@@ -66,12 +66,11 @@ def exporter_config(template: str) -> Config:
     config.HTMLExporter.jquery_url = "_static/jquery/dist/jquery.min.js"
     config.HTMLExporter.mathjax_url = "_static/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe"
     config.HTMLExporter.widget_renderer_url = "_static/course-widgets.js"
-    # A deck is designed for a 1280x720 projector; a slide that is still too tall scrolls.
+    # A deck is designed for a 1280x720 projector; every slide fits it (tests/browser/test_classroom_offline.py).
     config.SlidesExporter.reveal_url_prefix = "_static/reveal.js"
     config.SlidesExporter.reveal_theme = "white"  # its fonts ship with reveal.js; "simple" loads Google Fonts
     config.SlidesExporter.reveal_width = "1280"
     config.SlidesExporter.reveal_height = "720"
-    config.SlidesExporter.reveal_scroll = True
     config.SlidesExporter.reveal_number = "c/t"
     return config
 

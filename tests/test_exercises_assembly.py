@@ -49,7 +49,7 @@ def test_the_check_configs_differ_in_what_the_exercises_ask():
 def test_right_answers_pass(capsys):
     assert check_decoder_in_channels(decoder_in_channels_solution)
     assert check_bottleneck_shape(bottleneck_shape_solution)
-    assert capsys.readouterr().out.count("✅") == 2
+    assert capsys.readouterr().out.count("✔") == 2
 
 
 def test_the_stub_gets_a_hint(capsys):
@@ -67,7 +67,7 @@ def test_forgetting_the_skip_fails_with_the_concatenation_hint(capsys):
 
     assert not check_decoder_in_channels(no_skip)
     out = capsys.readouterr().out
-    assert "❌" in out and "skip" in out and "entry 0" in out
+    assert "✘" in out and "skip" in out and "entry 0" in out
 
 
 def test_answer_that_fits_only_the_default_config_fails(capsys):
@@ -104,7 +104,7 @@ def test_skip_source_checker(capsys):
     rows = trace_shapes(PRESETS["improved"].config)
     block = next(row for row in rows if row.name == "decoder.levels.2.res_blocks.0")
     assert check_skip_source(block.skip_from, block.in_shape[1])
-    assert "✅" in capsys.readouterr().out
+    assert "✔" in capsys.readouterr().out
     assert not check_skip_source(block.index, block.in_shape[1])  # the ResBlock's own row
     assert "itself" in capsys.readouterr().out
     assert not check_skip_source(block.skip_from, rows[block.skip_from].out_shape[1])  # the skip alone
@@ -169,7 +169,7 @@ def test_the_check_model_makes_every_mistake_visible():
 def test_the_solutions_pass(capsys):
     assert check_decoder_forward(decoder_solution)
     assert check_unet_forward(unet_solution)
-    assert capsys.readouterr().out.count("✅") == 2
+    assert capsys.readouterr().out.count("✔") == 2
 
 
 def test_the_stubs_are_not_written_yet(capsys):

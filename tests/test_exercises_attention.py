@@ -7,7 +7,7 @@ from unet_lessons.exercises.attention import check_attention_matrix_bytes, check
 
 def test_correct_attention_weights_pass(capsys):
     assert check_attention_weights(lambda q, k: torch.softmax(q @ k.mT / q.shape[-1] ** 0.5, dim=-1)) is True
-    assert "✅" in capsys.readouterr().out
+    assert "✔" in capsys.readouterr().out
 
 
 def test_missing_scale_and_wrong_axis_get_hints(capsys):

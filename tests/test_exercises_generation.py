@@ -30,7 +30,7 @@ def test_check_predict_x0(capsys):
 def test_check_guidance(capsys):
     assert check_guidance(lambda uncond, cond, w: uncond + w * (cond - uncond))
     assert check_guidance(lambda uncond, cond, w: w * cond + (1 - w) * uncond)  # the same mix, written as weights
-    assert "✅" in capsys.readouterr().out
+    assert "✔" in capsys.readouterr().out
 
 
 # Each wrong mix, and words its hint must hold: what the learner's formula is and does. The first two give the

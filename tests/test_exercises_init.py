@@ -16,7 +16,7 @@ def test_zero_module_checker(capsys):
         return module
 
     assert check_zero_module(right)
-    assert "✅" in capsys.readouterr().out
+    assert "✔" in capsys.readouterr().out
     assert not check_zero_module(weight_only)
     assert "bias is not all zero" in capsys.readouterr().out
     assert not check_zero_module(lambda module: None)
@@ -36,7 +36,7 @@ def test_zero_module_checker(capsys):
 
 def test_expected_initial_loss_checker(capsys):
     assert check_expected_initial_loss(lambda mean_square: 1 + mean_square)
-    assert "✅" in capsys.readouterr().out
+    assert "✔" in capsys.readouterr().out
     assert not check_expected_initial_loss(lambda mean_square: mean_square)
     assert "N(0, 1)" in capsys.readouterr().out
     assert not check_expected_initial_loss(lambda mean_square: 1.0)

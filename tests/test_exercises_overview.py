@@ -24,7 +24,7 @@ def test_right_answers_pass(capsys):
     assert check_output_shape(lambda batch, config: (batch, config.out_channels, config.image_size,
                                                      config.image_size))
     assert check_skip_count(lambda config: len(config.channel_mults) * config.num_res_blocks)
-    assert capsys.readouterr().out.count("✅") == 2
+    assert capsys.readouterr().out.count("✔") == 2
 
 
 def test_the_stub_gets_a_hint(capsys):
@@ -43,7 +43,7 @@ def test_copying_the_input_shape_fails_with_a_hint(capsys):
 def test_a_constant_skip_count_fails(capsys):
     assert not check_skip_count(lambda config: 8)  # right for the default config only
     out = capsys.readouterr().out
-    assert "❌" in out and "ResBlocks" in out
+    assert "✘" in out and "ResBlocks" in out
 
 
 def test_wrong_types_get_a_hint(capsys):

@@ -13,7 +13,7 @@ def right_count(c_in, c_out, t):
 
 def test_parameter_count_checker(capsys):
     assert check_resblock_parameter_count(right_count)
-    assert "✅" in capsys.readouterr().out
+    assert "✔" in capsys.readouterr().out
     no_shortcut = lambda c_in, c_out, t: right_count(c_in, c_out, t) - (c_in * c_out + c_out if c_in != c_out else 0)
     assert not check_resblock_parameter_count(no_shortcut)
     assert "shortcut" in capsys.readouterr().out
@@ -37,7 +37,7 @@ def test_group_norm_checker(capsys):
         return (x - x.mean((2, 3), keepdim=True)) / torch.sqrt(x.var((2, 3), unbiased=False, keepdim=True) + eps)
 
     assert check_group_norm(right)
-    assert "✅" in capsys.readouterr().out
+    assert "✔" in capsys.readouterr().out
     assert not check_group_norm(per_channel)
     out = capsys.readouterr().out
     assert "groups=1" in out and "each channel on its own" in out
@@ -67,7 +67,7 @@ def test_group_norm_checker_names_per_pixel_normalization(capsys, per_pixel):
 
 def test_down_up_size_checker(capsys):
     assert check_down_up_size(lambda size: 2 * ((size + 1) // 2))
-    assert "✅" in capsys.readouterr().out
+    assert "✔" in capsys.readouterr().out
     assert not check_down_up_size(lambda size: size)  # right for even sizes only
     assert "rounds up" in capsys.readouterr().out
 

@@ -21,7 +21,7 @@ def learner_embedding(t, dim):
 
 def test_correct_embedding_passes(capsys):
     assert check_sinusoidal_embedding(learner_embedding) is True
-    assert "✅" in capsys.readouterr().out
+    assert "✔" in capsys.readouterr().out
 
 
 def test_swapped_halves_get_an_order_hint(capsys):

@@ -33,7 +33,7 @@ def test_explorer_builds_without_a_frontend_and_shows_the_preset(explorer):
     assert explorer.controls["attention_resolutions"].value == "16,8"
     assert block_count(explorer.figures["hourglass"]) == len(trace_shapes(config))
     assert explorer.table.count("\n") + 1 == len(trace_shapes(config)) + 3  # header, rule, rows, total
-    assert "❌" not in explorer.message.value
+    assert "✘" not in explorer.message.value
 
 
 def test_changing_a_control_redraws_every_figure(explorer):
@@ -71,20 +71,20 @@ def test_invalid_value_shows_the_message_and_keeps_the_last_figures(explorer, co
     explorer.controls["preset"].value = "chapter_example"
     good_config, good_figures, good_table = explorer.config, explorer.figures, explorer.table
     explorer.controls[control].value = value  # must not raise
-    assert "❌" in explorer.message.value and field in explorer.message.value
+    assert "✘" in explorer.message.value and field in explorer.message.value
     assert explorer.config == good_config
     assert explorer.figures is good_figures and explorer.table == good_table
     explorer.controls["preset"].value = "light"  # a preset repairs every control
-    assert "❌" not in explorer.message.value and explorer.config == PRESETS["light"].config
+    assert "✘" not in explorer.message.value and explorer.config == PRESETS["light"].config
 
 
 def test_choosing_the_same_preset_again_repairs_an_invalid_combination(explorer):
     explorer.controls["preset"].value = "light"
     explorer.controls["image_size"].value = 40  # four levels need a multiple of 8
-    assert "❌" in explorer.message.value and "image_size=40" in explorer.message.value
+    assert "✘" in explorer.message.value and "image_size=40" in explorer.message.value
     assert explorer.controls["preset"].value == CUSTOM  # the controls match no preset any more...
     explorer.controls["preset"].value = "light"  # ...so choosing "light" again is a change, and repairs them
-    assert "❌" not in explorer.message.value and explorer.config == PRESETS["light"].config
+    assert "✘" not in explorer.message.value and explorer.config == PRESETS["light"].config
     assert explorer.controls["image_size"].value == 64
 
 

@@ -4,14 +4,23 @@
 (function () {
   "use strict";
   var PLOTLY_MIME = "application/vnd.plotly.v1+json";
-  // On a 720 px slide a figure shares the height with its cell's code: a taller figure is drawn at this
-  // height (plotly lays it out for it); pages keep the stored size.
+  // On a 720 px slide a figure shares the height with its cell's code: a taller figure is drawn at most this
+  // high (plotly lays it out for it), and a cell's own figure no higher than the room its slide leaves (an explorer's
+  // figures scroll in its box, course-pages.css); pages keep the stored size.
+  var SLIDE_HEIGHT = 720;
   var SLIDE_FIGURE_MAX_HEIGHT = 600;
+  var SLIDE_FIGURE_MIN_HEIGHT = 300;
 
   function drawPlotlyFigure(element, figure) {
-    var layout = figure.layout || {};
-    if (document.querySelector(".reveal") && (layout.height || 450) > SLIDE_FIGURE_MAX_HEIGHT) {
-      layout = Object.assign({}, layout, {height: SLIDE_FIGURE_MAX_HEIGHT});
+    var stored = figure.layout || {};
+    var slide = element.closest(".reveal section");
+    function slideLayout() {
+      var height = Math.min(stored.height || 450, SLIDE_FIGURE_MAX_HEIGHT);
+      if (element.offsetWidth && !element.closest(".widget-output")) {
+        var room = SLIDE_HEIGHT - (slide.scrollHeight - element.offsetHeight);
+        height = Math.max(Math.min(height, room), SLIDE_FIGURE_MIN_HEIGHT);
+      }
+      return Object.assign({}, stored, {height: height});
     }
     var config = Object.assign({responsive: true, displaylogo: false}, figure.config);
     // A figure in a hidden slide or a closed widget is drawn with no width. When it gets one, it is drawn
@@ -34,6 +43,7 @@
     // plotly writes into the layout and traces it draws (a first drawing with no width sets its height to
     // plotly's default): every drawing gets a fresh copy.
     function draw() {
+      var layout = slide ? slideLayout() : stored;
       var copy = JSON.parse(JSON.stringify({data: figure.data, layout: layout}));
       return window.Plotly.newPlot(element, copy.data, copy.layout, config);
     }
@@ -90,11 +100,30 @@
 
   window.courseDrawPlotlyFigure = drawDescribedFigure;
 
+  // On a slide a long output scrolls in a box of its own (course-pages.css): such a box takes the keyboard focus, so
+  // the keyboard can scroll it. Checked again, once per frame, whenever a slide is shown or a widget drawn.
+  function focusScrollingOutputs() {
+    document.querySelectorAll(".reveal .jp-OutputArea, .reveal .jp-RenderedText > pre").forEach(function (output) {
+      if (output.scrollHeight > output.clientHeight) {
+        output.tabIndex = 0;
+      }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll('script[type="' + PLOTLY_MIME + '"]').forEach(function (tag) {
       var element = document.createElement("div");
       tag.parentElement.insertBefore(element, tag);
       drawDescribedFigure(element, JSON.parse(tag.textContent));
     });
+    if (document.querySelector(".reveal")) {
+      var pending = false;
+      new MutationObserver(function () {
+        if (!pending) {
+          pending = true;
+          window.requestAnimationFrame(function () { pending = false; focusScrollingOutputs(); });
+        }
+      }).observe(document.body, {childList: true, subtree: true, attributes: true, attributeFilter: ["class"]});
+    }
   });
 }());

@@ -6,6 +6,7 @@
   "use strict";
   var PLOTLY_MIME = "application/vnd.plotly.v1+json";
   var PNG_MIME = "image/png";
+  var WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json";
   var here = document.currentScript.src.replace(/[^/]*$/, "");
   // Font Awesome's fonts (widget icons) are loaded relative to this path.
   window.__jupyter_widgets_assets_path__ = here + "html-manager/dist/";
@@ -70,6 +71,21 @@
     });
   }
 
+  // A stored explorer is drawn from its saved state and nothing recomputes it here: its controls move, its
+  // figures do not. Each one says so, right above it; this is the one place that adds the note.
+  var KERNEL_NOTE = "This explorer needs a running kernel: here its controls move, but its figures stay as " +
+    "they were stored. Open the notebook in JupyterLab or on Binder to use it.";
+
+  function addKernelNotes() {
+    document.querySelectorAll('script[type="' + WIDGET_VIEW_MIME + '"]').forEach(function (view) {
+      var note = document.createElement("p");
+      note.className = "course-kernel-note";
+      note.setAttribute("role", "note");
+      note.textContent = KERNEL_NOTE;
+      view.parentElement.insertBefore(note, view.parentElement.firstChild);
+    });
+  }
+
   // libembed-amd.js defines "@jupyter-widgets/html-manager" too: ask for it once the file has loaded.
   window.require(["@jupyter-widgets/html-manager/dist/libembed-amd"], function (embed) {
     window.require(["@jupyter-widgets/html-manager"], function (htmlManager) {
@@ -86,6 +102,7 @@
           window.requestAnimationFrame(function () { pending = false; completeForKeyboard(); });
         }
       }).observe(document.body, {childList: true, subtree: true});
+      addKernelNotes();
       embed.renderWidgets();
     });
   });

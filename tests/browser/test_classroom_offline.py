@@ -16,6 +16,7 @@ from classroom.build import lesson_paths
 ROOT = Path(__file__).resolve().parents[2]
 LESSONS = [path.stem for path in lesson_paths(ROOT / "notebooks")]
 MODEL_REFERENCE = "IPY_MODEL_"
+SLIDE = {"width": 1280, "height": 720}  # a deck's slide size (classroom/build.py), the projector's
 
 
 def widget_plotly_figures(state: dict, model_id: str) -> int:
@@ -56,6 +57,8 @@ def assert_drawn(page, expected: dict[str, int]):
     wait_until(lambda: views.count() >= expected["widgets"], 60, f"{expected['widgets']} widget views")
     assert views.count() == expected["widgets"]
     assert "Error displaying widget" not in page.inner_text("body")
+    # Each stored explorer says that it needs a kernel: its controls move here, its figures do not.
+    assert page.locator(".jupyter-widgets > .course-kernel-note").count() == expected["widgets"]
     if expected["math"]:
         wait_until(lambda: page.locator(".MathJax_CHTML").count() > 0, 60, "MathJax to typeset")
         assert page.locator(".MathJax_Error, .MathJax_CHTML merror").count() == 0
@@ -129,3 +132,47 @@ def test_no_legend_covers_a_note_or_a_title_on_a_slide(offline, classroom_url, a
                 covered[f"figure slide {index}, figure {figure}"] = texts
                 offline.screenshot(path=str(artifacts / f"slide_{name}_covered_{index}.png"))
     assert not covered, f"{name}: a legend covers {covered}"
+
+
+# The slide on screen (the present section that has no sub-slides), as the projector shows it: the size of its
+# content, which must fit the 1280x720 slide, and the first words of every code or text block cut at its right edge.
+PRESENT_SLIDE = """() => {
+    const slides = [...document.querySelectorAll('.reveal .slides section')].filter(s => !s.querySelector('section'));
+    const slide = slides.find(s => s.classList.contains('present'));
+    const clipped = [...slide.querySelectorAll('pre')].filter(pre => pre.scrollWidth > pre.clientWidth)
+        .map(pre => pre.textContent.trim().slice(0, 40));
+    return {index: slides.indexOf(slide), count: slides.length, width: slide.scrollWidth, height: slide.scrollHeight,
+            title: slide.textContent.trim().slice(0, 40), clipped,
+            last: slide === slides.at(-1) && !slide.querySelector('.fragment:not(.visible)')};
+}"""
+NEXT_FRAME = "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))"
+
+
+@pytest.mark.parametrize("name", LESSONS)
+def test_arrow_right_walks_every_slide_and_each_fits_the_projector(offline, classroom_url, artifacts, name):
+    # A lecturer's clicker sends ArrowRight: from the first slide it must reach every slide, sub-slides included,
+    # and each must fit 1280x720 with every code line in full.
+    offline.goto(f"{classroom_url}/slides/{name}.slides.html", wait_until="load")
+    wait_until(lambda: offline.locator(".reveal.ready").count() == 1, 60, "reveal.js to initialise")
+    assert_drawn(offline, expected_drawings(name, slides=True))
+    presses = offline.locator(".reveal .slides section").count() + offline.locator(".reveal .fragment").count()
+    slide = offline.evaluate(PRESENT_SLIDE)
+    visited, too_big, clipped = set(), {}, {}
+    for _ in range(presses):
+        visited.add(slide["index"])
+        if slide["width"] > SLIDE["width"] or slide["height"] > SLIDE["height"]:
+            if not too_big:
+                offline.screenshot(path=str(artifacts / f"slide_{name}_too_big.png"))
+            too_big[slide["index"]] = f"{slide['width']}x{slide['height']} {slide['title']!r}"
+        if slide["clipped"]:
+            clipped[slide["index"]] = slide["clipped"]
+        if slide["last"]:
+            break
+        offline.keyboard.press("ArrowRight")
+        offline.evaluate(NEXT_FRAME)
+        slide = offline.evaluate(PRESENT_SLIDE)
+    missed = sorted(set(range(slide["count"])) - visited)
+    problems = [f"ArrowRight never shows slides {missed} of {slide['count']}"] * bool(missed) \
+        + [f"slides larger than 1280x720: {too_big}"] * bool(too_big) \
+        + [f"code cut at the right edge: {clipped}"] * bool(clipped)
+    assert not problems, f"{name}: " + "\n".join(problems)

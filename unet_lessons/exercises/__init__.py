@@ -12,7 +12,7 @@ import torch
 
 def report(ok: bool, success: str, hint: str) -> bool:
     """Print a friendly verdict and return ``ok``."""
-    print(("✅ " + success) if ok else ("❌ Not yet. " + hint))
+    print(("✔ " + success) if ok else ("✘ Not yet. " + hint))
     return ok
 
 
@@ -24,7 +24,7 @@ def run_learner_code(function: Callable, *args, **kwargs) -> tuple[bool, object]
     try:
         return True, function(*args, **kwargs)
     except Exception as error:  # the learner's code may fail in any way; show it and carry on
-        print(f"❌ Your function raised {type(error).__name__}: {error}")
+        print(f"✘ Your function raised {type(error).__name__}: {error}")
         if isinstance(error, RuntimeError) and "leaf Variable that requires grad" in str(error):
             print("   Hint: a parameter records its gradient, so PyTorch refuses an in-place change like p.zero_(); "
                   "use nn.init.zeros_(p), p.detach().zero_(), or do it inside `with torch.no_grad():`.")

@@ -59,7 +59,7 @@ class UNetExplorer(widgets.VBox):
 
     * ``controls``: dict of the control widgets, keyed ``preset, image_size, base_channels, channel_mults,
       num_res_blocks, attention_resolutions, topology``; set ``controls[name].value`` to change one.
-    * ``message``: an ``HTML`` widget; shows ``❌`` and the ``ValueError`` for an invalid combination.
+    * ``message``: an ``HTML`` widget; shows ``✘`` and the ``ValueError`` for an invalid combination.
     * ``config``: the last valid :class:`UNetConfig`; ``figures``: its ``{"hourglass", "breakdown"}``
       figures; ``table``: its shape table. An invalid combination leaves all three unchanged.
     * ``outputs``: the ``Output`` widgets the figures and the table are shown in.
@@ -156,7 +156,7 @@ class UNetExplorer(widgets.VBox):
             state = explorer_state(config)
         except ValueError as error:
             self.message.value = (
-                f'<span style="color: {ERROR_COLOR}; font-size: 16px">❌ Not a valid configuration: '
+                f'<span style="color: {ERROR_COLOR}; font-size: 16px">✘ Not a valid configuration: '
                 f"{html.escape(str(error))} (the figures below still show the last valid configuration)</span>"
             )
             self._select_matching_preset(None)  # '(custom)': choosing the preset again repairs every control

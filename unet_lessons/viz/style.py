@@ -37,7 +37,7 @@ FLOW_COLOR = PALETTE[10]  # the thin forward-path line between consecutive block
 # Labels of blocks outside a highlight: dark enough for 4.5:1 on any faded box (tests/test_style.py); the
 # box itself is what fades.
 FADED_TEXT_COLOR = "rgb(80, 80, 80)"
-ERROR_COLOR = PALETTE[8]  # an explorer's message about an invalid configuration (always with ❌ and words)
+ERROR_COLOR = PALETTE[8]  # an explorer's message about an invalid configuration (always with ✘ and words)
 
 # One colour per component of count_parameters_by_component (breakdown charts), matching the hourglass.
 COMPONENT_COLORS = {
