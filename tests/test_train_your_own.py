@@ -5,6 +5,8 @@ import dataclasses
 import faulthandler
 import json
 import os
+import signal
+import sys
 import threading
 import time
 
@@ -146,14 +148,22 @@ def test_an_interrupt_while_the_notebook_waits_stops_the_run_and_the_lesson_goes
             time.sleep(0.05)
         _thread.interrupt_main()
 
+    # A kernel's SIGINT handler raises KeyboardInterrupt in the main thread; a library an earlier test used may have
+    # replaced it in this process, and then the interrupt never arrives and the 100,000-step run goes on (CI's full
+    # run hung here twice). Install a kernel's, and should the run still go on, stop it and fail within minutes.
+    replaced = signal.signal(signal.SIGINT, signal.default_int_handler)
     threading.Thread(target=press_interrupt_once_it_trains).start()
-    # This test once hung under load (every thread waiting); should it hang again, print every thread's stack and
-    # end the run within minutes rather than at CI's time limit.
-    faulthandler.dump_traceback_later(300, exit=True)
+    faulthandler.dump_traceback_later(300, exit=True, file=sys.__stderr__)  # a true deadlock: every stack, then exit
     try:
-        view.wait()  # returns: no KeyboardInterrupt reaches the notebook
+        view.wait(timeout=120)  # returns: no KeyboardInterrupt reaches the notebook
     finally:
         faulthandler.cancel_dump_traceback_later()
+        signal.signal(signal.SIGINT, replaced)
+    if view.running:
+        view.stop()
+        view.wait()
+        pytest.fail(f"the interrupt did not stop the run in 2 minutes (step {trainer.done:,}; the SIGINT handler this "
+                    f"test found: {replaced!r})")
     assert 0 < trainer.done < 100_000 and not view.running and not view.waiting
     assert f"stopped at step {trainer.done:,}" in view.status.value and view.samples_at == trainer.done
 
