@@ -155,15 +155,17 @@ def test_an_interrupt_while_the_notebook_waits_stops_the_run_and_the_lesson_goes
     threading.Thread(target=press_interrupt_once_it_trains).start()
     faulthandler.dump_traceback_later(300, exit=True, file=sys.__stderr__)  # a true deadlock: every stack, then exit
     try:
-        view.wait(timeout=120)  # returns: no KeyboardInterrupt reaches the notebook
+        try:
+            view.wait(timeout=120)  # returns: no KeyboardInterrupt reaches the notebook
+        finally:
+            signal.signal(signal.SIGINT, replaced)
+        if view.running:
+            view.stop()
+            view.wait()
+            pytest.fail(f"the interrupt did not stop the run in 2 minutes (step {trainer.done:,}; the SIGINT handler "
+                        f"this test found: {replaced!r})")
     finally:
         faulthandler.cancel_dump_traceback_later()
-        signal.signal(signal.SIGINT, replaced)
-    if view.running:
-        view.stop()
-        view.wait()
-        pytest.fail(f"the interrupt did not stop the run in 2 minutes (step {trainer.done:,}; the SIGINT handler this "
-                    f"test found: {replaced!r})")
     assert 0 < trainer.done < 100_000 and not view.running and not view.waiting
     assert f"stopped at step {trainer.done:,}" in view.status.value and view.samples_at == trainer.done
 
