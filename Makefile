@@ -67,12 +67,17 @@ bench: $(VENV)/.dev-installed
 	$(BIN)/python benchmarks/report.py
 
 ## A reveal.js deck per lesson in build/slides/, from the stored outputs; works offline (classroom/build.py).
+## Then serves the folder on http://127.0.0.1:8001 (Ctrl-C stops the server, the folder stays): lesson 08's live
+## sampler reads its model file, which a page opened as a file cannot (classroom/serve.py).
 slides: $(VENV)/.dev-installed
 	$(BIN)/python -m classroom.build slides
+	$(BIN)/python -m classroom.serve build/slides
 
-## The offline course pack in build/site/: every lesson as a static page with its stored outputs, an index.
+## The offline course pack in build/site/: every lesson as a static page with its stored outputs, an index,
+## and lesson 08's live sampler (the course model exported to ONNX). Then served as `make slides` does.
 site: $(VENV)/.dev-installed
 	$(BIN)/python -m classroom.build site
+	$(BIN)/python -m classroom.serve build/site
 
 ## A JupyterHub for a class on http://127.0.0.1:8000, for a lecturer to try: students log in with any name and
 ## the password it prints, nbgitpuller gives each their own copy of the course, JupyterLab opens lesson 00.

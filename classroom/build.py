@@ -21,6 +21,7 @@ from nbconvert import HTMLExporter, SlidesExporter
 from nbconvert.filters.markdown_mistune import markdown2html_mistune
 from traitlets.config import Config
 
+from classroom.browser_model import export_course_model
 from classroom.vendor import install_static
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -75,16 +76,18 @@ def exporter_config(template: str) -> Config:
     return config
 
 
-def convert_lessons(exporter: HTMLExporter, notebooks: Path, out: Path, suffix: str) -> list[dict]:
+def convert_lessons(exporter: HTMLExporter, notebooks: Path, out: Path, suffix: str, course_model: dict) -> list[dict]:
     """Convert every lesson with ``exporter`` into ``out/NN_name{suffix}``; links between lessons follow.
 
+    ``course_model`` is the browser model's manifest (the live sampler's controls are built from it).
     Returns one entry per lesson: file name, title, description.
     """
     entries = []
     for path in lesson_paths(notebooks):
         notebook = nbformat.read(path, as_version=4)
         title, description = lesson_summary(notebook)
-        body, _ = exporter.from_notebook_node(notebook, resources={"metadata": {"name": title}})
+        body, _ = exporter.from_notebook_node(notebook, resources={"metadata": {"name": title},
+                                                                   "course_model": course_model})
         body = LESSON_LINK.sub(lambda match: f'href="{match[1]}{suffix}{match[2] or ""}"', body)
         (out / f"{path.stem}{suffix}").write_text(body, encoding="utf-8")
         entries.append({"file": f"{path.stem}{suffix}", "title": title, "description": description})
@@ -124,31 +127,36 @@ MathJax.Hub.Config({{tex2jax: {{inlineMath: [["$", "$"], ["\\\\(", "\\\\)"]], pr
     return index
 
 
-def prepare_folder(out: Path, cache: Path) -> None:
-    """Empty ``out`` and fill ``out/_static`` with the fetched packages, plotly.js and our scripts."""
+def prepare_folder(out: Path, cache: Path) -> dict:
+    """Empty ``out`` and fill ``out/_static`` with the fetched packages, plotly.js, our scripts and the course
+    model exported for the browser (``_static/course-model/``, from the shipped weights). Returns the model's
+    manifest."""
     if out.exists():
         shutil.rmtree(out)
     (out / "_static").mkdir(parents=True)
     install_static(out / "_static", cache)
     for path in COURSE_STATIC.iterdir():
         shutil.copyfile(path, out / "_static" / path.name)
+    return export_course_model(out / "_static" / "course-model")
 
 
 def build_site(notebooks: Path, out: Path, cache: Path = NPM_CACHE) -> list[dict]:
     """The offline course pack: a static page per lesson with its stored outputs, and an index."""
-    prepare_folder(out, cache)
-    entries = convert_lessons(HTMLExporter(config=exporter_config("course_html")), notebooks, out, ".html")
+    course_model = prepare_folder(out, cache)
+    entries = convert_lessons(HTMLExporter(config=exporter_config("course_html")), notebooks, out, ".html",
+                              course_model)
     write_index(out, entries, "unet_lessons: the U-Net inside a diffusion model",
-                "Every lesson with its stored outputs: figures and explorers work offline, nothing runs. "
-                "To change a control and see the model respond, open the notebooks in JupyterLab.")
+                "Every lesson with its stored outputs: figures and explorers work offline. Nothing runs but "
+                "lesson 08's live sampler, which runs the course model in your browser; to change another "
+                "explorer's control and see the model respond, open the notebooks in JupyterLab.")
     return entries
 
 
 def build_slides(notebooks: Path, out: Path, cache: Path = NPM_CACHE) -> list[dict]:
     """A reveal.js deck per lesson (cells' ``slideshow.slide_type`` decides the slides), and an index."""
-    prepare_folder(out, cache)
+    course_model = prepare_folder(out, cache)
     entries = convert_lessons(SlidesExporter(config=exporter_config("course_slides")), notebooks, out,
-                              ".slides.html")
+                              ".slides.html", course_model)
     write_index(out, entries, "unet_lessons: slides",
                 "One deck per lesson. Arrow keys move between slides; <kbd>S</kbd> opens the speaker notes; "
                 "<kbd>Esc</kbd> shows the overview.")

@@ -2,8 +2,8 @@
 
 A classroom may have no internet, so every script a page loads is a local copy: reveal.js for the decks,
 require.js (nbconvert's pages load modules with it), jQuery (nbconvert's deck template uses it), the
-Jupyter widgets HTML manager (draws ipywidgets from their stored state) and MathJax 2 (the lessons'
-formulas). plotly.js is not fetched: the plotly Python package ships it.
+Jupyter widgets HTML manager (draws ipywidgets from their stored state), MathJax 2 (the lessons'
+formulas) and ONNX Runtime Web (runs the course model in lesson 08's live sampler). plotly.js is not fetched: the plotly Python package ships it.
 
 Each package is pinned to an exact version and to the sha512 ``integrity`` the registry publishes for its
 tarball (``https://registry.npmjs.org/NAME/VERSION`` -> ``dist.integrity``); a download that does not match
@@ -76,6 +76,13 @@ PACKAGES = (
                 "jax/input/TeX/*", "jax/element/*", "jax/output/CommonHTML/*", "jax/output/PreviewHTML/*",
                 "localization/en/*", "fonts/HTML-CSS/TeX/woff/*"),
                "mathjax"),
+    # The live sampler's runtime (classroom/static/course-sampler.js): the wasm-only build and its SIMD,
+    # threaded WebAssembly. The package ships no LICENSE file; its package.json says MIT.
+    NpmPackage("onnxruntime-web", "1.31.1",
+               "sha512-5GeH+bWQ+HxM10z7erGlsWqryrwMbSvm/1tkIsKTT48g0fI19VXVVC435t4t7VsPdSQeS7NmuZPXrQ73k82URw==",
+               ("package.json", "dist/ort.wasm.min.js", "dist/ort-wasm-simd-threaded.mjs",
+                "dist/ort-wasm-simd-threaded.wasm"),
+               "onnxruntime-web"),
 )
 
 # The accessibility audit of the browser tests (tests/browser/test_accessibility.py): fetched and checked the

@@ -76,12 +76,16 @@
   var KERNEL_NOTE = "This explorer needs a running kernel: here its controls move, but its figures stay as " +
     "they were stored. Open the notebook in JupyterLab or on Binder to use it.";
 
+  // Where a live sampler (course-sampler.js) is on the page, the note points to it: it needs no kernel.
+  var SAMPLER_NOTE = " The live sampler further on runs the course model in your browser, with no kernel.";
+
   function addKernelNotes() {
+    var sampler = document.querySelector(".course-sampler") ? SAMPLER_NOTE : "";
     document.querySelectorAll('script[type="' + WIDGET_VIEW_MIME + '"]').forEach(function (view) {
       var note = document.createElement("p");
       note.className = "course-kernel-note";
       note.setAttribute("role", "note");
-      note.textContent = KERNEL_NOTE;
+      note.textContent = KERNEL_NOTE + sampler;
       view.parentElement.insertBefore(note, view.parentElement.firstChild);
     });
   }

@@ -9,8 +9,6 @@ Without ``/usr/bin/chromium`` the tests are skipped with a clear reason; with
 ``UNET_LESSONS_REQUIRE_BROWSER=1`` (set by ``.ci/run``) the skip becomes a failure.
 """
 
-import functools
-import http.server
 import json
 import os
 import secrets
@@ -26,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from classroom.build import build_site, build_slides
+from classroom.serve import CoursePackHandler, course_server
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECTOR = {"width": 1280, "height": 720}
@@ -185,18 +184,25 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
+class QuietHandler(CoursePackHandler):
     def log_message(self, *args):
         pass
 
 
 @pytest.fixture(scope="session")
-def classroom_url(tmp_path_factory):
-    """Build the course pack and the decks (site/, slides/) and serve them on 127.0.0.1."""
-    served = tmp_path_factory.mktemp("classroom")
-    build_site(ROOT / "notebooks", served / "site")
-    build_slides(ROOT / "notebooks", served / "slides")
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=served))
+def classroom_folder(tmp_path_factory) -> Path:
+    """The course pack and the decks (site/, slides/), built into a temporary folder."""
+    built = tmp_path_factory.mktemp("classroom")
+    build_site(ROOT / "notebooks", built / "site")
+    build_slides(ROOT / "notebooks", built / "slides")
+    return built
+
+
+@pytest.fixture(scope="session")
+def classroom_url(classroom_folder):
+    """The course pack and the decks served on 127.0.0.1 as ``classroom.serve`` serves them (cross-origin
+    isolated, so the live sampler may use every core)."""
+    server = course_server(classroom_folder, handler=QuietHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
