@@ -74,6 +74,9 @@ def export_course_model(folder: Path, assets: Path = ASSETS) -> dict:
     Raises ``ValueError`` if ONNX Runtime's predictions differ from PyTorch's by more than ``TOLERANCE``.
     """
     model, schedule, _ = load_course_model(assets)
+    if model.null_class != len(FASHION_MNIST_CLASSES):
+        raise ValueError(f"{COURSE_MODEL}: it knows {model.null_class} classes, but the page names the "
+                         f"{len(FASHION_MNIST_CLASSES)} of Fashion-MNIST; rebuild it with `make course-model`.")
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / MODEL_FILE
