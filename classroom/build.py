@@ -22,6 +22,7 @@ from nbconvert.filters.markdown_mistune import markdown2html_mistune
 from traitlets.config import Config
 
 from classroom.browser_model import export_course_model
+from classroom.precomputed import precomputed_scripts
 from classroom.vendor import install_static
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -79,15 +80,19 @@ def exporter_config(template: str) -> Config:
 def convert_lessons(exporter: HTMLExporter, notebooks: Path, out: Path, suffix: str, course_model: dict) -> list[dict]:
     """Convert every lesson with ``exporter`` into ``out/NN_name{suffix}``; links between lessons follow.
 
-    ``course_model`` is the browser model's manifest (the live sampler's controls are built from it).
+    ``course_model`` is the browser model's manifest (the live sampler's controls are built from it). The
+    explorers listed in ``classroom.precomputed`` get their figures for every setting.
     Returns one entry per lesson: file name, title, description.
     """
     entries = []
     for path in lesson_paths(notebooks):
         notebook = nbformat.read(path, as_version=4)
         title, description = lesson_summary(notebook)
+        precomputed = precomputed_scripts(path.stem, notebook)  # before the export: it sets sliders' stops
         body, _ = exporter.from_notebook_node(notebook, resources={"metadata": {"name": title},
                                                                    "course_model": course_model})
+        head, end, tail = body.rpartition("</body>")
+        body = head + precomputed + end + tail
         body = LESSON_LINK.sub(lambda match: f'href="{match[1]}{suffix}{match[2] or ""}"', body)
         (out / f"{path.stem}{suffix}").write_text(body, encoding="utf-8")
         entries.append({"file": f"{path.stem}{suffix}", "title": title, "description": description})

@@ -176,3 +176,16 @@ def test_arrow_right_walks_every_slide_and_each_fits_the_projector(offline, clas
         + [f"slides larger than 1280x720: {too_big}"] * bool(too_big) \
         + [f"code cut at the right edge: {clipped}"] * bool(clipped)
     assert not problems, f"{name}: " + "\n".join(problems)
+
+
+# What the course pack and the decks may weigh each (README, "Hosting the pack"): a USB stick or a school's web
+# space. Measured 2026-12-07: 43.6 MiB, of which ONNX Runtime's WebAssembly is 15 MiB.
+PACK_LIMIT_MIB = 50
+
+
+@pytest.mark.parametrize("folder", ["site", "slides"])
+def test_each_folder_stays_under_its_stated_size(classroom_folder, folder):
+    size = sum(path.stat().st_size for path in (classroom_folder / folder).rglob("*") if path.is_file()) / 2**20
+    print(f"{folder}: {size:.1f} MiB")
+    assert size < PACK_LIMIT_MIB
+
