@@ -213,6 +213,7 @@
     var reverse = panel.querySelector(".course-sampler-reverse");
     var row = function (name) { return panel.querySelector("[data-row='" + name + "']"); };
     var model = null, busy = false, frames = [];
+    var broken = null;  // why the model could not be loaded: said for as long as the page is open
 
     function say(text) { status.textContent = text; }
     function fail(text) { problem.textContent = text; problem.hidden = false; }
@@ -226,7 +227,7 @@
     function refresh() {
       control("steps-value").value = steps.value;
       control("guidance-value").value = guidance.value;
-      var wrong = seedProblem();
+      var wrong = broken || seedProblem();
       problem.hidden = !wrong;
       problem.textContent = wrong || "";
       draw.disabled = !model || busy || Boolean(wrong);
@@ -308,7 +309,8 @@
         return true;
       }, function (error) {
         say("The live sampler is not available.");
-        fail(error instanceof Problem ? error.message : "The live sampler could not start: " + error.message);
+        broken = error instanceof Problem ? error.message : "The live sampler could not start: " + error.message;
+        refresh();
         return false;
       });
     refresh();

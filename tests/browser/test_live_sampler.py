@@ -123,6 +123,8 @@ def test_a_bad_model_file_is_said_in_the_page(new_offline_page, classroom_url, f
         assert "make site" in problem.text_content()  # how to fix it
         assert page.locator(STATUS).text_content() == "The live sampler is not available."
         assert page.locator(".course-sampler button[name=draw]").is_disabled()
+        page.locator(".course-sampler input[name=seed]").fill("7")  # a valid setting does not hide the problem
+        assert said in problem.text_content()
     finally:
         page.context.close()
 
