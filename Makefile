@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # The cell timeout catches a hang: lesson 09's longest cell waits about 4 minutes for its training (2 idle cores).
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout 900
 
-.PHONY: lab test test-notebooks unit notebooks bench course-model slides site hub grading clean
+.PHONY: lab test test-notebooks test-colab unit notebooks bench course-model slides site hub grading clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,27 @@ LONG_TRAINING := notebooks/09_train_your_own.ipynb
 test-notebooks: $(VENV)/.dev-installed
 	HF_HUB_OFFLINE=1 $(OTHER_MACHINE) $(BIN)/python -m pytest $(NBVAL) notebooks --ignore=$(LONG_TRAINING)
 	HF_HUB_OFFLINE=1 $(OTHER_MACHINE) OMP_NUM_THREADS=2 $(BIN)/python -m pytest $(NBVAL) $(LONG_TRAINING)
+
+## A third environment: Google Colab's Python-side stack (ipywidgets 7.7.1, plotly 5.24.1, IPython 7.34.0, ipykernel
+## 6.17.1, numpy 2.1.3, matplotlib 3.10.0: requirements-colab.txt) with our torch on our Python, in .venv-colab.
+## The package's unit tests, then every lesson top to bottom under strict nbval: every text output must equal the
+## stored one, nothing may reach stderr, and figures are compared by sight as in `make test`, across plotly 5 and 7
+## (tests/nbval_figures.py). Left out: the tests of our own tooling (the course pack, the hub, grading, the
+## notebook runner, the browser), which learners on Colab do not run. Then every lesson in that environment's
+## classic Notebook 6.5.7, in Chromium, with one explorer moved (tests/browser/test_notebooks_in_classic.py).
+COLAB_VENV := .venv-colab
+COLAB_SKIPPED := --ignore=tests/browser --ignore-glob='tests/test_classroom_*' --ignore=tests/test_browser_model.py \
+	--ignore=tests/test_precomputed.py --ignore=tests/test_run_notebooks.py
+$(COLAB_VENV)/.installed: requirements-colab.txt pyproject.toml
+	$(PYTHON) -m venv $(COLAB_VENV)
+	$(COLAB_VENV)/bin/pip install -q -r requirements-colab.txt
+	$(COLAB_VENV)/bin/pip install -q --no-deps -e .
+	touch $@
+
+test-colab: $(COLAB_VENV)/.installed $(VENV)/.dev-installed
+	HF_HUB_OFFLINE=1 $(COLAB_VENV)/bin/python -m pytest tests $(COLAB_SKIPPED)
+	HF_HUB_OFFLINE=1 $(COLAB_VENV)/bin/python -m pytest $(NBVAL) notebooks
+	UNET_LESSONS_CLASSIC_PYTHON=$(COLAB_VENV)/bin/python $(BIN)/python -m pytest tests/browser/test_notebooks_in_classic.py
 
 ## Unit tests only (no notebooks, no browser): fast.
 unit: $(VENV)/.dev-installed
@@ -91,4 +112,4 @@ grading: $(VENV)/.dev-installed
 	$(BIN)/python -m classroom.grading
 
 clean:
-	rm -rf $(VENV) .pytest_cache build
+	rm -rf $(VENV) $(COLAB_VENV) .pytest_cache build

@@ -13,6 +13,12 @@ convolutions, the order of a reduction). So for ``application/vnd.plotly.v1+json
   compared as floats; a number printed with ``d`` decimals may also differ by one unit in its last digit,
   because rounding turns any noise at a boundary into a whole unit. Integers inside strings stay exact.
 
+An array is compared by its values whether it is stored as plotly 6 and later write it (base64) or as plotly 5
+does (a list): the stored figures come from plotly 7, and ``make test-colab`` runs the lessons on Colab's plotly
+5, which also adds a display setting to every figure that no reader sees (:data:`PLOTLY5_CONFIG`) and whose
+template has defaults for trace types that plotly 7 has not, and the other way round: when exactly one of the two
+figures comes from plotly 5, these are left out (:func:`_across_plotly_versions`).
+
 Every other output (text, HTML, errors) is left to nbval's own comparison, untouched.
 
 A cell asks for a looser tolerance with a tag ``figure-tolerance-NAME`` naming one of :data:`TOLERANCES`.
@@ -27,6 +33,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+
+from unet_lessons.viz.frontends import framed_figure_html
 
 PLOTLY_MIMETYPE = "application/vnd.plotly.v1+json"
 TAG_PREFIX = "figure-tolerance-"
@@ -131,9 +139,12 @@ def compare_strings(stored: str, fresh: str, tolerance: Tolerance) -> str | None
 def compare_figures(stored: Any, fresh: Any, tolerance: Tolerance = DEFAULT_TOLERANCE, path: str = "figure") -> list[str]:
     """Every difference a reader could see between two plotly figure JSONs, as ``path: what`` lines (empty: equal)."""
     if _is_typed_array(stored) or _is_typed_array(fresh):
-        if not (_is_typed_array(stored) and _is_typed_array(fresh)):
-            return [f"{path}: an array in one figure, {type(fresh).__name__} in the other"]
-        return _compare_arrays(decode_typed_array(stored), decode_typed_array(fresh), tolerance, path)
+        stored, fresh = _as_array(stored), _as_array(fresh)
+        if stored is None or fresh is None:
+            return [f"{path}: an array in one figure, not an array of numbers in the other"]
+        return _compare_arrays(stored, fresh, tolerance, path)
+    if path == "figure" and isinstance(stored, dict) and isinstance(fresh, dict):
+        stored, fresh = _across_plotly_versions(stored, fresh)
     if isinstance(stored, dict) and isinstance(fresh, dict):
         if stored.keys() != fresh.keys():
             return [f"{path}: keys {sorted(stored.keys() ^ fresh.keys())} in only one figure"]
@@ -153,6 +164,45 @@ def compare_figures(stored: Any, fresh: Any, tolerance: Tolerance = DEFAULT_TOLE
     if stored != fresh or type(stored) is not type(fresh):
         return [f"{path}: {stored!r} != {fresh!r}"]
     return []
+
+
+def _as_array(value: Any) -> np.ndarray | None:
+    """A figure's array, as plotly 6 and later store it (base64) or as plotly 5 does (a list of numbers)."""
+    if _is_typed_array(value):
+        return decode_typed_array(value)
+    if isinstance(value, list) and all(_is_number(v) or isinstance(v, list) for v in value):
+        return np.array(value)
+    return None
+
+
+# plotly 5 (Colab's) adds this display setting to every figure; plotly 6 and later leave it out. It changes
+# nothing a reader sees (the address plotly's "edit in Chart Studio" link would use), so a test environment on
+# plotly 5 (make test-colab) compares its figures with the stored plotly 7 ones without it.
+PLOTLY5_CONFIG = {"plotlyServerURL": "https://plot.ly"}
+
+
+# The template's defaults for trace types and subplots that one plotly version has and the other does not
+# (plotly 6 dropped heatmapgl and added the MapLibre maps); no lesson draws any of them.
+VERSION_ONLY_TEMPLATE_KEYS = {"data": {"heatmapgl", "scattermap", "scattermapbox"}, "layout": {"mapbox"}}
+
+
+def _across_plotly_versions(stored: dict, fresh: dict) -> tuple[dict, dict]:
+    """Both figures without what differs only because one of them was written by plotly 5: its display setting,
+    and the template entries of :data:`VERSION_ONLY_TEMPLATE_KEYS`. Figures of the same plotly stay as they are."""
+    if (stored.get("config") == PLOTLY5_CONFIG) == (fresh.get("config") == PLOTLY5_CONFIG):
+        return stored, fresh
+    return _without_version_only_keys(stored), _without_version_only_keys(fresh)
+
+
+def _without_version_only_keys(figure: dict) -> dict:
+    figure = copy.deepcopy(figure)
+    if figure.get("config") == PLOTLY5_CONFIG:
+        del figure["config"]
+    template = figure.get("layout", {}).get("template", {})
+    for part, keys in VERSION_ONLY_TEMPLATE_KEYS.items():
+        for key in keys & set(template.get(part, {})):
+            del template[part][key]
+    return figure
 
 
 def _is_number(value: Any) -> bool:
@@ -181,13 +231,18 @@ def _compare_arrays(stored: np.ndarray, fresh: np.ndarray, tolerance: Tolerance,
 
 
 def split_figures(outputs: list) -> tuple[list, list]:
-    """(the plotly figure JSONs of ``outputs`` in order, copies of the outputs without them)."""
+    """(the plotly figure JSONs of ``outputs`` in order, copies of the outputs without them).
+
+    An output that also holds the figure as a framed page (``unet_lessons.viz.frontends``: where plotly's JSON is
+    not drawn, under ``make test-colab``) loses that page too, when it is exactly the page of that figure."""
     figures, rest = [], []
     for output in outputs:
         data = output.get("data", {})
         if PLOTLY_MIMETYPE in data:
             figures.append(data[PLOTLY_MIMETYPE])
             output = copy.deepcopy(output)
+            if output["data"].get("text/html") == framed_figure_html(data[PLOTLY_MIMETYPE]):
+                del output["data"]["text/html"]
             del output["data"][PLOTLY_MIMETYPE]
         rest.append(output)
     return figures, rest

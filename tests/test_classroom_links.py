@@ -1,8 +1,11 @@
-"""classroom.links: every link decodes to the right repository, branch and lesson, and nbgitpuller's pull keeps
-what a student changed."""
+"""classroom.links: every link decodes to the right repository, branch and lesson, the README and the lessons
+follow the one repository setting, the Colab set-up installs on Colab only, and nbgitpuller's pull keeps what a
+student changed."""
 
 import shutil
 import subprocess
+import sys
+import types
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -11,7 +14,8 @@ import pytest
 from nbgitpuller.pull import GitPuller
 
 from classroom.build import lesson_paths
-from classroom.links import binder_link, hub_link, link_table, main
+from classroom.links import (BRANCH, REPO, binder_link, colab_link, colab_setup, hub_link, install_requirement,
+                             link_table, main, update_course_links)
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSONS = [path.name for path in lesson_paths(ROOT / "notebooks")]
@@ -36,11 +40,75 @@ def test_a_binder_link_opens_the_lesson_of_that_branch(notebook):
     assert parse_qs(link.query) == {"urlpath": [f"lab/tree/notebooks/{notebook}"]}
 
 
-def test_the_table_has_one_row_per_lesson_and_no_binder_link_off_github():
+@pytest.mark.parametrize("notebook", LESSONS)
+def test_a_colab_link_opens_the_lesson_of_that_branch_from_github(notebook):
+    link = urlsplit(colab_link(notebook, FORK, "fall-2027"))
+    assert (link.netloc, link.path) == ("colab.research.google.com",
+                                        f"/github/someone/unet_lessons_fork/blob/fall-2027/notebooks/{notebook}")
+
+
+def test_the_table_has_one_row_per_lesson_and_no_binder_or_colab_link_off_github():
     table = link_table("https://hub.example.edu", repo="https://git.example.edu/course/unet_lessons.git").splitlines()
     assert len(table) == 2 + len(LESSONS)
-    assert all("(not on GitHub)" in row and "/hub/user-redirect/git-pull?" in row for row in table[2:])
+    assert all(row.count("(not on GitHub)") == 2 and "/hub/user-redirect/git-pull?" in row for row in table[2:])
     assert [row for row in table[2:] if LESSONS[0] in row]
+    on_github = link_table("https://hub.example.edu").splitlines()
+    assert all("colab.research.google.com/github/unet-lessons/unet_lessons/blob/main/notebooks/" in row
+               for row in on_github[2:])
+
+
+def course_copy(tmp_path: Path) -> Path:
+    shutil.copy(ROOT / "README.md", tmp_path / "README.md")
+    shutil.copytree(ROOT / "notebooks", tmp_path / "notebooks")
+    return tmp_path
+
+
+def test_the_readme_and_every_lesson_follow_the_repository_setting(tmp_path):
+    changed = update_course_links(REPO, BRANCH, course_copy(tmp_path))
+    assert not changed, (f"{[path.name for path in changed]} do not follow classroom/links.py's REPO and BRANCH: "
+                         "run python -m classroom.links --update")
+    readme = (ROOT / "README.md").read_text()
+    for notebook in LESSONS:
+        assert colab_link(notebook) in readme
+        lesson = nbformat.read(ROOT / "notebooks" / notebook, as_version=4)
+        assert colab_link(notebook) in lesson.cells[0].source  # the title cell
+        assert next(c for c in lesson.cells if c.cell_type == "code").source.startswith(colab_setup())
+    assert binder_link(LESSONS[0]) in readme
+
+
+def test_another_repository_is_written_everywhere_and_the_outputs_stay(tmp_path):
+    course = course_copy(tmp_path)
+    changed = update_course_links(FORK, "fall-2027", course)
+    assert sorted(path.name for path in changed) == sorted(["README.md", *LESSONS])
+    for path in changed:
+        assert "unet-lessons/unet_lessons" not in path.read_text()
+    readme = (course / "README.md").read_text()
+    assert colab_link(LESSONS[3], FORK, "fall-2027") in readme and binder_link(LESSONS[0], FORK, "fall-2027") in readme
+    for notebook in LESSONS:
+        before, after = (nbformat.read(folder / "notebooks" / notebook, as_version=4) for folder in (ROOT, course))
+        assert [cell.get("outputs") for cell in before.cells] == [cell.get("outputs") for cell in after.cells]
+        setup = next(c for c in after.cells if c.cell_type == "code").source
+        assert setup.startswith(colab_setup(FORK, "fall-2027")) and setup.count("pip") == 1
+    assert update_course_links(FORK, "fall-2027", course) == []  # a second run changes nothing
+
+
+def run_colab_setup(monkeypatch, on_colab: bool) -> list:
+    """Run the first lines of a lesson's first code cell; return the commands it ran."""
+    ran = []
+    monkeypatch.setattr(subprocess, "run", lambda command, **options: ran.append((command, options)))
+    if on_colab:
+        monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    else:
+        monkeypatch.delitem(sys.modules, "google.colab", raising=False)
+    exec(colab_setup(), {})
+    return ran
+
+
+def test_the_colab_setup_installs_the_course_on_colab_only(monkeypatch):
+    assert run_colab_setup(monkeypatch, on_colab=False) == []
+    assert run_colab_setup(monkeypatch, on_colab=True) == [
+        ([sys.executable, "-m", "pip", "install", "--quiet", install_requirement()], {"check": True})]
+    assert install_requirement() == "unet_lessons @ git+https://github.com/unet-lessons/unet_lessons@main"
 
 
 @pytest.mark.parametrize("hub", ["hub.example.edu", "ftp://hub.example.edu", "https://", "https://hub.example.edu/?x=1"])

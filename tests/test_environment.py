@@ -2,7 +2,10 @@
 
 from pathlib import Path
 
+import tomllib
+
 import yaml
+from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -44,3 +47,16 @@ def test_binder_uses_the_cpu_wheel_and_installs_the_package():
     assert "set -e" in post_build and "pip install --no-deps -e ." in post_build
     assert (ROOT / "binder" / "postBuild").stat().st_mode & 0o111, "postBuild must be executable"
     assert (ROOT / "binder" / "runtime.txt").read_text().strip() == "python-3.11"
+
+
+def test_the_package_states_the_lowest_versions_colab_tests_and_our_pins_are_in_range():
+    colab = pins((ROOT / "requirements-colab.txt").read_text().splitlines())
+    ours = pins((ROOT / "requirements.txt").read_text().splitlines())
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    for requirement in map(Requirement, project):
+        name = requirement.name.lower()
+        (lowest,) = [spec.version for spec in requirement.specifier if spec.operator == ">="]
+        # the lowest version stated is Colab's, which make test-colab runs (torch: README, "On Google Colab")
+        assert name == "torch" or lowest == colab[name], f"{requirement}: make test-colab tests {name} {colab[name]}"
+        assert requirement.specifier.contains(ours[name]) and requirement.specifier.contains(colab[name])
+    assert {"ipywidgets": "7.7.1", "plotly": "5.24.1", "ipython": "7.34.0"}.items() <= colab.items()

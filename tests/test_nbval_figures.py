@@ -8,8 +8,8 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
 
-from tests.nbval_figures import (DEFAULT_TOLERANCE, TOLERANCES, compare_figures, compare_strings, split_figures,
-                                 tolerance_for)
+from nbval_figures import (DEFAULT_TOLERANCE, PLOTLY5_CONFIG, TOLERANCES, compare_figures, compare_strings,
+                           decode_typed_array, split_figures, tolerance_for)
 
 
 def figure_json(y, name="sin(t · f_i)", title="Held-out loss", counts=(3, 5, 8)) -> dict:
@@ -69,7 +69,8 @@ def test_a_changed_trace_count_fails(values):
 
 def test_a_changed_array_length_fails(values):
     differences = compare_figures((figure_json(values)), (figure_json(values[:-1])))
-    assert differences and "shape" in differences[0]
+    # plotly 6 and later store the array as base64 (a shape), plotly 5 as a list (its items)
+    assert differences and ("shape (64,) stored, (63,) now" in differences[0] or "64 items stored, 63 now" in differences[0])
 
 
 def test_a_changed_count_fails_even_by_one(values):
@@ -121,3 +122,33 @@ def test_split_figures_leaves_other_outputs_alone(values):
     assert figures == [figure]
     assert rest[0] == outputs[0] and rest[1]["data"] == {}
     assert "application/vnd.plotly.v1+json" in outputs[1]["data"]  # the stored output is not modified
+
+
+def as_plotly5_figure(figure: dict) -> dict:
+    """``figure`` as plotly 5 writes it: arrays as lists of numbers, and its display setting added."""
+    def lists(value):
+        if isinstance(value, dict) and set(value) in ({"dtype", "bdata"}, {"dtype", "bdata", "shape"}):
+            return decode_typed_array(value).tolist()
+        if isinstance(value, dict):
+            return {key: lists(item) for key, item in value.items()}
+        return [lists(item) for item in value] if isinstance(value, list) else value
+    figure = {**lists(figure), "config": dict(PLOTLY5_CONFIG)}
+    figure["layout"].setdefault("template", {}).setdefault("data", {})["heatmapgl"] = [{"type": "heatmapgl"}]
+    return figure
+
+
+def test_a_plotly5_figure_equals_the_same_figure_from_a_newer_plotly(values):
+    stored = figure_json(values, counts=(3, 5, 8))
+    assert compare_figures(stored, as_plotly5_figure(stored)) == []
+
+
+def test_a_plotly5_figure_with_other_values_or_another_setting_fails(values):
+    stored = figure_json(values, counts=(3, 5, 8))
+    moved = as_plotly5_figure(stored)
+    moved["data"][0]["y"][7] += 0.01
+    assert [line for line in compare_figures(stored, moved) if "y[7]" in line]
+    other_setting = {**as_plotly5_figure(stored), "config": {"displayModeBar": False}}
+    assert "figure: keys ['config'] in only one figure" in compare_figures(stored, other_setting)
+    other_template = as_plotly5_figure(stored)
+    other_template["layout"]["template"]["data"]["bar"] = [{"type": "bar"}]
+    assert [line for line in compare_figures(stored, other_template) if "template.data" in line]

@@ -1,21 +1,46 @@
+import sys
+import types
+
+import ipywidgets
 import matplotlib as mpl
+import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
 
 from unet_lessons.analysis import trace_shapes
 from unet_lessons.configs import UNetConfig
 from unet_lessons.viz.hourglass import FADED_OPACITY, hourglass_figure
+from unet_lessons.viz.frontends import FRAMED_RENDERER
 from unet_lessons.viz.style import (ERROR_COLOR, FADED_TEXT_COLOR, FONT_SIZE, KIND_COLORS, PALETTE, contrast_ratio,
                                     over_white, readable_text_color, use_course_style)
 
 
 def test_course_style_sets_renderer_fonts_and_palette():
     use_course_style()
-    assert pio.renderers.default == "plotly_mimetype"
+    # ipywidgets 8: JupyterLab 4 and the course pack draw plotly's JSON; ipywidgets 7 (make test-colab): framed
+    assert pio.renderers.default == ("plotly_mimetype" if ipywidgets.__version__.startswith("8.") else
+                                     FRAMED_RENDERER)
     template = pio.templates[pio.templates.default]
     assert template.layout.font.size >= 14
     assert list(template.layout.colorway) == list(PALETTE)
     assert mpl.rcParams["font.size"] >= 14 and FONT_SIZE >= 14
+
+
+def test_on_colab_a_figure_is_a_framed_page(monkeypatch):
+    # Colab does not draw plotly's JSON mimetype: there a figure must come as a page that loads plotly.js.
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    try:
+        use_course_style()
+        bundle = go.Figure(go.Bar(y=[1, 2]), layout=dict(title="Two bars"))._repr_mimebundle_()
+        assert set(bundle) == {"application/vnd.plotly.v1+json", "text/html"}  # JupyterLab draws the first
+        assert bundle["text/html"].startswith("<iframe srcdoc=")
+        assert "cdn.plot.ly/plotly-" in bundle["text/html"] and "Plotly.newPlot" in bundle["text/html"]
+        assert 'title="Two bars"' in bundle["text/html"]
+    finally:
+        monkeypatch.delitem(sys.modules, "google.colab")
+        use_course_style()
+    assert pio.renderers.default == ("plotly_mimetype" if ipywidgets.__version__.startswith("8.") else
+                                     FRAMED_RENDERER)
 
 
 def test_every_traced_kind_has_a_colour():

@@ -9,6 +9,7 @@ Without ``/usr/bin/chromium`` the tests are skipped with a clear reason; with
 ``UNET_LESSONS_REQUIRE_BROWSER=1`` (set by ``.ci/run``) the skip becomes a failure.
 """
 
+import contextlib
 import json
 import os
 import secrets
@@ -30,6 +31,8 @@ ROOT = Path(__file__).resolve().parents[2]
 PROJECTOR = {"width": 1280, "height": 720}
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "artifacts" / "browser"
+# The Python of make test-colab's environment, where the classic Notebook runs (unset: its tests are skipped).
+CLASSIC_PYTHON = os.environ.get("UNET_LESSONS_CLASSIC_PYTHON") and os.path.abspath(os.environ["UNET_LESSONS_CLASSIC_PYTHON"])
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -88,6 +91,35 @@ class Lab:
         return pids
 
 
+@contextlib.contextmanager
+def running_server(command, log_path: Path, env: dict, cwd: Path):
+    """A Jupyter server started by ``command(port, token)`` (a free port, a fresh token), its output in
+    ``log_path``: yields ``(url, token, process)`` once its API answers, and stops it afterwards."""
+    token, port = secrets.token_hex(16), _free_port()
+    url = f"http://127.0.0.1:{port}"
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(command(port, token), env=env, stdout=log, stderr=subprocess.STDOUT, cwd=cwd)
+        deadline = time.time() + 120
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2)
+                break
+            except OSError:
+                if process.poll() is not None or time.time() > deadline:
+                    process.kill()
+                    raise RuntimeError(f"{' '.join(command(port, token)[:3])} did not start; see {log_path}:\n"
+                                       + log_path.read_text()[-3000:])
+                time.sleep(0.5)
+        try:
+            yield url, token, process
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory):
     base = tmp_path_factory.mktemp("lab")
@@ -105,31 +137,45 @@ def lab(tmp_path_factory):
         path = base / "jupyterlab_settings_dir" / "@jupyterlab" / f"{plugin}.jupyterlab-settings"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(settings))
-    token, port = secrets.token_hex(16), _free_port()
-    log = open(base / "lab.log", "w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", "--ip=127.0.0.1",
-         f"--port={port}", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={served}"],
-        env=env, stdout=log, stderr=subprocess.STDOUT, cwd=served,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2)
-            break
-        except OSError:
-            if process.poll() is not None or time.time() > deadline:
-                raise RuntimeError(f"JupyterLab did not start; see {base / 'lab.log'}:\n"
-                                   + (base / "lab.log").read_text()[-3000:])
-            time.sleep(0.5)
-    yield Lab(url, token, served, Path(env["JUPYTER_RUNTIME_DIR"]), process)
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+    def command(port: int, token: str) -> list[str]:
+        return [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", "--ip=127.0.0.1",
+                f"--port={port}", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={served}"]
+
+    with running_server(command, base / "lab.log", env, served) as (url, token, process):
+        yield Lab(url, token, served, Path(env["JUPYTER_RUNTIME_DIR"]), process)
+
+
+class Classic:
+    """A running classic Notebook (tests/browser/test_notebooks_in_classic.py)."""
+
+    def __init__(self, url: str, token: str, process: subprocess.Popen, plotly_js: Path, plotly_cdn: str):
+        self.url, self.token, self.process, self.plotly_js, self.plotly_cdn = url, token, process, plotly_js, plotly_cdn
+
+
+@pytest.fixture(scope="session")
+def classic(tmp_path_factory):
+    """The classic Notebook 6.5.7 of ``make test-colab``'s environment (Colab's ipywidgets, plotly and IPython),
+    serving a copy of the notebooks; ``plotly_js`` is the file its framed figures ask ``plotly_cdn`` for."""
+    if not CLASSIC_PYTHON:
+        pytest.skip("run by make test-colab, which names its environment's Python in UNET_LESSONS_CLASSIC_PYTHON")
+    base = tmp_path_factory.mktemp("classic")
+    served = base / "notebooks"
+    shutil.copytree(ROOT / "notebooks", served)
+    env = dict(os.environ, HF_HUB_OFFLINE="1")
+    for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_RUNTIME_DIR", "JUPYTER_DATA_DIR"):
+        (base / name.lower()).mkdir()
+        env[name] = str(base / name.lower())
+    # The plotly.js file plotly's framed pages ask for, and where plotly keeps the same file for offline use.
+    located = subprocess.run(
+        [CLASSIC_PYTHON, "-c", "import pathlib, plotly, plotly.io._utils as u; print(u.plotly_cdn_url()); "
+         "print(pathlib.Path(plotly.__file__).parent / 'package_data' / 'plotly.min.js')"],
+        capture_output=True, text=True, check=True).stdout.split()
+    def command(port: int, token: str) -> list[str]:
+        return [CLASSIC_PYTHON, "-m", "notebook", "--no-browser", "--allow-root", "--ip=127.0.0.1", f"--port={port}",
+                f"--NotebookApp.token={token}", f"--notebook-dir={served}"]
+
+    with running_server(command, base / "notebook.log", env, served) as (url, token, process):
+        yield Classic(url, token, process, Path(located[1]), located[0])
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,6 @@ import html
 
 import ipywidgets as widgets
 import plotly.graph_objects as go
-from IPython.display import display
 
 from unet_lessons.configs import PRESETS, TOPOLOGIES, UNetConfig, as_config
 from unet_lessons.viz._common import cached_trace, format_count
@@ -16,6 +15,7 @@ from unet_lessons.viz.breakdown import breakdown_figure
 from unet_lessons.viz.hourglass import hourglass_figure
 from unet_lessons.viz.shapes import shape_table
 from unet_lessons.viz.style import ERROR_COLOR
+from unet_lessons.viz.widgets import figure_area, redraw
 
 CUSTOM = "(custom)"  # the preset dropdown shows this when the controls match no preset
 BASE_CHANNEL_CHOICES = (32, 64, 96, 128, 192, 256)
@@ -62,7 +62,7 @@ class UNetExplorer(widgets.VBox):
     * ``message``: an ``HTML`` widget; shows ``✘`` and the ``ValueError`` for an invalid combination.
     * ``config``: the last valid :class:`UNetConfig`; ``figures``: its ``{"hourglass", "breakdown"}``
       figures; ``table``: its shape table. An invalid combination leaves all three unchanged.
-    * ``outputs``: the ``Output`` widgets the figures and the table are shown in.
+    * ``outputs``: the widgets the figures and the table are shown in (:func:`unet_lessons.viz.widgets.figure_area`).
     """
 
     def __init__(self, preset: str = "chapter_example"):
@@ -88,8 +88,8 @@ class UNetExplorer(widgets.VBox):
                                          layout=widgets.Layout(width="200px")),
         }
         self.message = widgets.HTML()
-        self.outputs = {name: widgets.Output() for name in ("hourglass", "breakdown", "table")}
-        self.outputs["table"].layout = widgets.Layout(max_height="360px", overflow="auto")
+        self.outputs = {name: figure_area() for name in ("hourglass", "breakdown")}
+        self.outputs["table"] = figure_area(max_height="360px", overflow="auto")
         self.config: UNetConfig | None = None
         self.figures: dict[str, go.Figure] = {}
         self.table = ""
@@ -168,12 +168,8 @@ class UNetExplorer(widgets.VBox):
                               f"{len(cached_trace(config))} blocks</span>")
         self._select_matching_preset(config)
         for name, figure in self.figures.items():
-            with self.outputs[name]:
-                self.outputs[name].clear_output(wait=True)
-                display(figure)
-        with self.outputs["table"]:
-            self.outputs["table"].clear_output(wait=True)
-            print(self.table)
+            redraw(self.outputs[name], lambda: figure)
+        redraw(self.outputs["table"], lambda: self.table)
 
     def _select_matching_preset(self, config: UNetConfig | None) -> None:
         """Show the preset's name when the controls match one exactly, else '(custom)'."""

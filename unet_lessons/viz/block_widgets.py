@@ -14,7 +14,7 @@ from unet_lessons.viz._common import check_one_image
 from unet_lessons.viz.attention_maps import attention_map_figure, check_attention_inputs
 from unet_lessons.viz.resblocks import resblock_output_figure, resblock_report
 from unet_lessons.viz.time_embedding import embedding_vector_figure, time_response_figure
-from unet_lessons.viz.widgets import redraw
+from unet_lessons.viz.widgets import figure_area, redraw
 
 # Lesson 01: ResBlocks
 
@@ -45,7 +45,7 @@ def resblock_explorer(image: torch.Tensor, in_channels: int = 64, out_channels: 
     out_control = widgets.Dropdown(options=_CHANNEL_CHOICES, value=out_channels, description="out_channels",
                                    style=style)
     groups_control = widgets.Dropdown(options=_GROUP_CHOICES, value=groups, description="groups", style=style)
-    output = widgets.Output()
+    output = figure_area()
 
     def update(_=None):
         choice = (in_control.value, out_control.value, groups_control.value, image)
@@ -70,7 +70,7 @@ def time_embedding_explorer(dim: int = 128) -> widgets.VBox:
                           layout=widgets.Layout(width="600px"))
     freq_shift = widgets.ToggleButtons(options=[("chapter (0)", 0), ("DDPM paper (1)", 1)], value=0,
                                        description="freq_shift")
-    output = widgets.Output()
+    output = figure_area()
 
     def update(_=None):
         redraw(output, lambda: embedding_vector_figure(t.value, dim, freq_shift.value))
@@ -102,7 +102,7 @@ def time_response_explorer(block: nn.Module, time_embed: TimeEmbedding, x: torch
     t = widgets.IntSlider(value=500, min=0, max=999, description="t", continuous_update=False)
     reference = widgets.IntSlider(value=0, min=0, max=999, description="compare with",
                                   continuous_update=False, style={"description_width": "initial"})
-    output = widgets.Output()
+    output = figure_area()
 
     def update(_=None):
         redraw(output, lambda: time_response_figure(block, time_embed, x, t.value, reference.value))
@@ -130,7 +130,7 @@ def attention_explorer(image: torch.Tensor, weights: torch.Tensor) -> widgets.VB
                                 continuous_update=False)
     head = widgets.IntSlider(value=0, min=0, max=heads - 1, description="head", continuous_update=False,
                              disabled=heads == 1)
-    output = widgets.Output()
+    output = figure_area()
 
     def update(_=None):
         redraw(output, lambda: attention_map_figure(image, weights, query_x.value, query_y.value, head.value))

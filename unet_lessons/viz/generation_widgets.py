@@ -15,7 +15,7 @@ from unet_lessons.sampling import ancestral_sample, ddim_sample
 from unet_lessons.training import NoiseSchedule, check_count
 from unet_lessons.viz._common import check_schedule, check_unet
 from unet_lessons.viz.generation import image_row_figure, trajectory_figure
-from unet_lessons.viz.widgets import redraw
+from unet_lessons.viz.widgets import figure_area, redraw
 
 _STYLE = {"description_width": "initial"}
 # The sampler explorer's seed box takes any seed a browser holds exactly (a JavaScript number is a float64):
@@ -63,7 +63,7 @@ def trajectory_explorer(frames: list[tuple[int, torch.Tensor, torch.Tensor]], ti
                          f"returns, at least one; got {got}.")
     step = widgets.IntSlider(value=0, min=0, max=len(frames) - 1, description="step", continuous_update=False,
                              layout=widgets.Layout(width="500px"))
-    output = widgets.Output()
+    output = figure_area()
 
     def update(_=None):
         t, x_t, x0 = frames[step.value]
@@ -106,7 +106,7 @@ def sampler_explorer(model: nn.Module, schedule: NoiseSchedule, class_names: tup
                                    continuous_update=False, style=_STYLE)
     seed = widgets.IntText(value=0, description="seed", style=_STYLE, layout=widgets.Layout(width="220px"))
     progress = widgets.IntProgress(value=0, min=0, max=steps.value, description="sampling", style=_STYLE)
-    output = widgets.Output()
+    output = figure_area()
 
     def build():
         if not 0 <= seed.value <= LARGEST_SEED:  # said in the widget, never clamped to another seed unseen

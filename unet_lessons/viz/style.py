@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from unet_lessons.viz.alt_text import show_alt_text_in_notebooks
+from unet_lessons.viz.frontends import FRAMED_RENDERER, plotly_needs_a_frame
 
 FONT_SIZE = 16  # readable from the back of a lecture room; never below 14
 PROJECTOR_HEIGHT = 720  # px: every figure fits a 1280x720 projector (tests/test_projector_fit.py)
@@ -98,12 +99,14 @@ def use_course_style() -> None:
     """Apply the course style to plotly and matplotlib (idempotent).
 
     plotly's renderer is set to ``plotly_mimetype``: figures are stored as JSON that JupyterLab draws with
-    its bundled plotly.js, from a live kernel or from saved outputs, with no internet. In a notebook, a
-    matplotlib figure's PNG output then carries the figure's text alternative (``viz.alt_text``).
+    its bundled plotly.js, from a live kernel or from saved outputs, with no internet. Where that JSON is not
+    drawn (Google Colab, the classic Notebook 6: ``viz.frontends``), each figure is a framed page that loads
+    plotly.js from plotly's site. In a notebook, a matplotlib figure's PNG output then carries the figure's
+    text alternative (``viz.alt_text``).
     """
     pio.templates["unet_lessons"] = course_template()
     pio.templates.default = "unet_lessons"
-    pio.renderers.default = "plotly_mimetype"
+    pio.renderers.default = FRAMED_RENDERER if plotly_needs_a_frame() else "plotly_mimetype"
     mpl.style.use("petroff10")
     mpl.rcParams.update({
         "font.size": FONT_SIZE,

@@ -23,7 +23,7 @@ from unet_lessons.recipe import Trainer, save_own_model
 from unet_lessons.sampling import ddim_sample
 from unet_lessons.training import check_count
 from unet_lessons.viz.train_your_own import learning_to_draw_figure
-from unet_lessons.viz.widgets import redraw
+from unet_lessons.viz.widgets import figure_area, redraw
 
 SAMPLER = {"num_steps": 25, "guidance_scale": 2.0}  # lesson 08's default sampler
 _TRAINING: "weakref.WeakSet[Trainer]" = weakref.WeakSet()  # trainers a view is running now, in any cell
@@ -117,7 +117,7 @@ class TrainingView(widgets.VBox):
                                               tooltip="go on from where it stopped")
         self.stop_button.on_click(lambda _: self.stop())
         self.continue_button.on_click(lambda _: self.start())
-        self.output = widgets.Output()
+        self.output = figure_area()
         super().__init__([widgets.HBox([self.progress, self.stop_button, self.continue_button]), self.status,
                           self.output])
         self._draw()

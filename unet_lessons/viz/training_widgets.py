@@ -17,7 +17,7 @@ from unet_lessons.training import NoiseSchedule, check_count
 from unet_lessons.viz._common import check_one_image, check_schedule, check_unet
 from unet_lessons.viz.init_stats import activation_std_figure, gradient_norm_figure
 from unet_lessons.viz.training import denoising_figure
-from unet_lessons.viz.widgets import redraw
+from unet_lessons.viz.widgets import figure_area, redraw
 
 # Lesson 06: initialization
 
@@ -47,7 +47,7 @@ def init_explorer(config: UNetConfig, base_channel_choices: tuple[int, ...] = (3
                                      description="base_channels", style={"description_width": "initial"})
     steps = widgets.IntSlider(value=0, min=0, max=3, description="Adam steps first", continuous_update=False,
                               style={"description_width": "initial"})
-    output = widgets.Output()
+    output = figure_area()
 
     def build():
         schemes = tuple(scheme for scheme, box in scheme_boxes.items() if box.value)
@@ -106,7 +106,7 @@ def denoising_explorer(model: nn.Module, x0: torch.Tensor, schedule: NoiseSchedu
     t = widgets.IntSlider(value=250, min=0, max=schedule.num_steps - 1, description="t", continuous_update=False)
     seed = widgets.IntSlider(value=0, min=0, max=9, description="noise seed", continuous_update=False,
                              style={"description_width": "initial"})
-    output = widgets.Output()
+    output = figure_area()
 
     def update(_=None):
         redraw(output, lambda: denoising_figure(model, x0, schedule, (t.value,), seed.value))
