@@ -124,16 +124,15 @@ COLAB_LINE = "[Open this lesson in Google Colab]({link}): its first code cell in
 
 def _online_link(match: re.Match, repo: str, branch: str) -> str:
     make = binder_link if "mybinder.org" in match.group(0) else colab_link
-    link = make(match.group("notebook"), repo, branch)
-    if link is None:
-        raise ValueError(f"repo {repo!r} is not on GitHub: Binder and Colab open lessons from GitHub only")
-    return link
+    return make(match.group("notebook"), repo, branch)
 
 
 def update_course_links(repo: str = REPO, branch: str = BRANCH, root: Path = ROOT) -> list[Path]:
     """Rewrite the Binder and Colab links of the README and of the lessons' text, each lesson's Colab link (the last
     line of its title cell) and its Colab set-up (the start of its first code cell) for ``repo`` at ``branch``.
     Returns the files changed; sources only, so the stored outputs stay as they are."""
+    if github_owner_name(repo) is None:  # checked before any file is written
+        raise ValueError(f"repo {repo!r} is not on GitHub: Binder and Colab open lessons from GitHub only")
     changed = []
     readme = root / "README.md"
     text = readme.read_text()

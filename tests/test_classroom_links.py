@@ -92,6 +92,14 @@ def test_another_repository_is_written_everywhere_and_the_outputs_stay(tmp_path)
     assert update_course_links(FORK, "fall-2027", course) == []  # a second run changes nothing
 
 
+def test_a_repository_off_github_is_refused_before_any_file_changes(tmp_path):
+    course = course_copy(tmp_path)
+    readme = (course / "README.md").read_text()
+    with pytest.raises(ValueError, match="is not on GitHub"):
+        update_course_links("https://git.example.edu/course/unet_lessons.git", "main", course)
+    assert (course / "README.md").read_text() == readme
+
+
 def run_colab_setup(monkeypatch, on_colab: bool) -> list:
     """Run the first lines of a lesson's first code cell; return the commands it ran."""
     ran = []
