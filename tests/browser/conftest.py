@@ -68,10 +68,15 @@ def _free_port() -> int:
 
 
 class Lab:
-    """A running JupyterLab: its base URL, token, served folder and runtime folder."""
+    """A running JupyterLab: its base URL, token, served folder, runtime folder and log file."""
 
-    def __init__(self, url: str, token: str, root: Path, runtime_dir: Path, process: subprocess.Popen):
+    def __init__(self, url: str, token: str, root: Path, runtime_dir: Path, process: subprocess.Popen, log: Path):
         self.url, self.token, self.root, self.runtime_dir, self.process = url, token, root, runtime_dir, process
+        self.log = log
+
+    def log_tail(self, lines: int = 30) -> str:
+        """The server's last lines (kernel restarts, failed requests): for a failing test's message."""
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
 
     def notebook_url(self, name: str) -> str:
         return f"{self.url}/lab/tree/{name}?token={self.token}&reset"
@@ -142,14 +147,17 @@ def lab(tmp_path_factory):
                 f"--port={port}", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={served}"]
 
     with running_server(command, base / "lab.log", env, served) as (url, token, process):
-        yield Lab(url, token, served, Path(env["JUPYTER_RUNTIME_DIR"]), process)
+        yield Lab(url, token, served, Path(env["JUPYTER_RUNTIME_DIR"]), process, base / "lab.log")
 
 
 class Classic:
     """A running classic Notebook (tests/browser/test_notebooks_in_classic.py)."""
 
-    def __init__(self, url: str, token: str, process: subprocess.Popen, plotly_js: Path, plotly_cdn: str):
+    def __init__(self, url: str, token: str, process: subprocess.Popen, plotly_js: Path, plotly_cdn: str, log: Path):
         self.url, self.token, self.process, self.plotly_js, self.plotly_cdn = url, token, process, plotly_js, plotly_cdn
+        self.log = log
+
+    log_tail = Lab.log_tail
 
 
 @pytest.fixture(scope="session")
@@ -175,7 +183,7 @@ def classic(tmp_path_factory):
                 f"--NotebookApp.token={token}", f"--notebook-dir={served}"]
 
     with running_server(command, base / "notebook.log", env, served) as (url, token, process):
-        yield Classic(url, token, process, Path(located[1]), located[0])
+        yield Classic(url, token, process, Path(located[1]), located[0], base / "notebook.log")
 
 
 @pytest.fixture(scope="session")

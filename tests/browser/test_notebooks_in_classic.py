@@ -1,5 +1,6 @@
 """Every lesson in the classic Notebook 6.5.7 with ipywidgets 7.7.1 and plotly 5.24.1, Google Colab's versions:
-Run All, then what a learner sees, and one explorer per lesson moved.
+Run All (no error but the intended ones, nothing on stderr), then what a learner sees, and one explorer per lesson
+moved.
 
 Colab's own frontend cannot run here; the classic Notebook with widgetsnbextension 3.6.10 is the nearest that does
 (the same ipywidgets generation, the same Python-side packages). Its kernel runs in ``make test-colab``'s
@@ -14,6 +15,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from unet_lessons.viz.widgets import FIGURE_AREA_CLASS
 from test_notebooks_in_lab import NOTEBOOKS, RUN_TIMEOUT, expected_outputs, wait_until
@@ -21,6 +23,20 @@ from test_notebooks_in_lab import NOTEBOOKS, RUN_TIMEOUT, expected_outputs, wait
 WIDGET_VIEWS = ".output_subarea.jupyter-widgets-view"
 ALL_RAN = """() => Jupyter.notebook.get_cells().every(cell => cell.cell_type !== 'code'
     || (cell.input_prompt_number !== '*' && cell.input_prompt_number != null)) && !Jupyter.notebook.kernel_busy"""
+# Each code cell's prompt number (null: not run, '*': running), the first line of its source, and its errors.
+CODE_CELLS = """() => Jupyter.notebook.get_cells().filter(cell => cell.cell_type === 'code').map(cell => ({
+    prompt: cell.input_prompt_number, source: cell.get_text().split('\\n')[0].slice(0, 80),
+    error: cell.output_area.outputs.filter(o => o.output_type === 'error').map(o => o.ename + ': ' + o.evalue)
+        .join(' | ')}))"""
+
+
+def unfinished_run(page, classic) -> str:
+    """What a Run All that did not finish left: the kernel's state, each cell not run (or still running), each
+    error, and the server's last lines (a kernel that died and restarted shows there)."""
+    left = [f"code cell {index} [{cell['prompt']}] {cell['source']!r} {cell['error']}"
+            for index, cell in enumerate(page.evaluate(CODE_CELLS)) if cell["prompt"] in (None, "*") or cell["error"]]
+    return "\n".join([f"kernel busy: {page.evaluate('() => Jupyter.notebook.kernel_busy')}", *left[:8],
+                      f"({len(left) - 8} more)" * (len(left) > 8), "server log:", classic.log_tail()])
 
 
 @pytest.fixture
@@ -106,13 +122,17 @@ def test_run_all_in_the_classic_notebook_with_colabs_widgets(page, classic, arti
         page.evaluate("() => Jupyter.notebook.execute_all_cells()")
         if name in LIVE_TRAINING:
             LIVE_TRAINING[name](page)
-        page.wait_for_function(ALL_RAN, timeout=RUN_TIMEOUT * 1000, polling=1000)
+        try:
+            page.wait_for_function(ALL_RAN, timeout=RUN_TIMEOUT * 1000, polling=1000)
+        except PlaywrightTimeout:
+            raise AssertionError(f"Run All did not finish in {RUN_TIMEOUT} s\n{unfinished_run(page, classic)}") from None
 
         views = page.locator(WIDGET_VIEWS)
         wait_until(lambda: views.count() >= expected["widgets"], 60, "every widget view")
         assert views.count() == expected["widgets"]
         assert "Error displaying widget" not in page.inner_text("#notebook") and not page.widget_errors
         assert page.locator(".output_error").count() == expected["errors"], page.inner_text("#notebook")[-3000:]
+        assert not page.locator(".output_stderr").count(), page.locator(".output_stderr").all_inner_texts()  # no warning
 
         # Every stored plotly figure drew again, framed, and every matplotlib image is there.
         wait_until(lambda: drawn_figures(page) >= expected["plotly"], 60, f"{expected['plotly']} plotly figures")

@@ -64,7 +64,25 @@ def open_notebook(page, lab, name: str):
     wait_until(lambda: kernel_idle(page), 120, "the kernel to start")
 
 
-def run_all(page, code_cells: int, meanwhile=None):
+# Each code cell's prompt ("[12]:", "[*]:", "[ ]:"), the first line of its source, and the text of its error output.
+CODE_CELLS = """nodes => nodes.map(n => ({
+    prompt: n.querySelector('.jp-InputArea-prompt').textContent.trim(),
+    source: (n.querySelector('.jp-InputArea-editor .cm-line') || {textContent: ''}).textContent.slice(0, 80),
+    error: [...n.querySelectorAll('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')]
+        .map(o => o.textContent.slice(-600)).join(' | ')}))"""
+
+
+def unfinished_run(page, lab) -> str:
+    """What a Run All that did not finish left: the kernel's state, each cell not run (or still running), each
+    error, and the server's last lines (a kernel that died and restarted shows there)."""
+    cells = page.eval_on_selector_all(".jp-CodeCell", CODE_CELLS)
+    left = [f"code cell {index} {cell['prompt']} {cell['source']!r} {cell['error']}" for index, cell in enumerate(cells)
+            if not (cell["prompt"].startswith("[") and cell["prompt"][1:-2].isdigit()) or cell["error"]]
+    return "\n".join([f"status bar: {page.inner_text('#jp-main-statusbar')!r}", *left[:8],
+                      f"({len(left) - 8} more)" * (len(left) > 8), "server log:", lab.log_tail()])
+
+
+def run_all(page, lab, code_cells: int, meanwhile=None):
     """Run All, then wait for every cell to finish; ``meanwhile(page)`` runs in between (while cells run)."""
     page.click("div.lm-MenuBar-itemLabel:text-is('Run')")
     page.click("li.lm-Menu-item[data-command='runmenu:run-all']")
@@ -77,7 +95,10 @@ def run_all(page, code_cells: int, meanwhile=None):
         done = [p for p in prompts if p.startswith("[") and p[1:-2].isdigit()]
         return len(done) == code_cells and "[*]:" not in prompts and kernel_idle(page)
 
-    wait_until(finished, RUN_TIMEOUT, "Run All to finish")
+    try:
+        wait_until(finished, RUN_TIMEOUT, "Run All to finish")
+    except AssertionError as timeout:
+        raise AssertionError(f"{timeout}\n{unfinished_run(page, lab)}") from None
 
 
 def kernel_peak_memory(lab, name: str) -> int:
@@ -228,7 +249,7 @@ LIVE_TRAINING = {"09_train_your_own.ipynb": interrupt_the_wait}  # what to do wh
 def test_run_all_in_jupyterlab(page, lab, artifacts, name):
     expected = expected_outputs(name)
     open_notebook(page, lab, name)
-    run_all(page, expected["code_cells"], LIVE_TRAINING.get(name))
+    run_all(page, lab, expected["code_cells"], LIVE_TRAINING.get(name))
     try:
         # Widgets rendered, none failed.
         views = page.locator(WIDGET_VIEWS)
