@@ -249,8 +249,8 @@ LIVE_TRAINING = {"09_train_your_own.ipynb": interrupt_the_wait}  # what to do wh
 def test_run_all_in_jupyterlab(page, lab, artifacts, name):
     expected = expected_outputs(name)
     open_notebook(page, lab, name)
-    run_all(page, lab, expected["code_cells"], LIVE_TRAINING.get(name))
     try:
+        run_all(page, lab, expected["code_cells"], LIVE_TRAINING.get(name))
         # Widgets rendered, none failed.
         views = page.locator(WIDGET_VIEWS)
         wait_until(lambda: views.count() >= expected["widgets"], 60, "every widget view")
