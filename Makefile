@@ -51,8 +51,9 @@ test-notebooks: $(VENV)/.dev-installed
 ## 07 and 09 included, in that environment's classic Notebook 6.5.7, in Chromium: Run All with no error but the
 ## intended ones and nothing on stderr, one explorer moved (tests/browser/test_notebooks_in_classic.py); lesson 09's
 ## training is interrupted there, as in JupyterLab. Why 07 and 09 run once here, not twice: their training is most
-## of CI's time (a fresh-clone .ci/run took 79 of its 90 minutes with both, 2026-12-07), the same torch computes
-## the same numbers as in make test, and make test-notebooks runs them again in another numeric environment.
+## of CI's time (a fresh-clone .ci/run took 79 of its 90 minutes while 07 still ran under nbval here as well,
+## 2026-12-07), the same torch computes the same numbers as in make test, and make test-notebooks runs them again
+## in another numeric environment.
 COLAB_VENV := .venv-colab
 COLAB_SKIPPED := --ignore=tests/browser --ignore-glob='tests/test_classroom_*' --ignore=tests/test_browser_model.py \
 	--ignore=tests/test_precomputed.py --ignore=tests/test_run_notebooks.py
